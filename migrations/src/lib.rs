@@ -1,0 +1,19 @@
+//! Schema migrations for AskPro, for SQLite (embedded default) and PostgreSQL.
+//!
+//! Tables are written as SQL because the invariants live in the database:
+//! composite `(tenant_id, id)` keys and tenant-qualified foreign keys (a row can
+//! never point at another tenant's row), and on PostgreSQL row-level security.
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_foundation;
+pub mod sql;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure domain logic: identifiers, validated value types, scopes, API-key
+//! format and paging. No I/O here; neither tonic nor sea-orm is known.
+pub mod api_key;
+pub mod ids;
+pub mod page;
+pub mod phone;
+pub mod scope;
+pub mod validate;

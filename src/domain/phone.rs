@@ -1,0 +1,84 @@
+//! Phone numbers, always held in E.164 ("+4915112345678"). Parsing takes the
+//! region to assume for numbers typed without a country code, so that
+//! "0151 123", "+49 151 123" and "0049151123" are one number.
+use std::fmt;
+
+use super::validate::RegionCode;
+
+/// A valid phone number in E.164 form.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Parses what a person typed, reading national numbers in `region`.
+    pub fn parse(text: &str, region: &RegionCode) -> Result<Self, &'static str> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("is required");
+        }
+        if text.len() > 40 {
+            return Err("must be at most 40 characters");
+        }
+        let country = region.as_str().parse::<phonenumber::country::Id>().ok();
+        let number = phonenumber::parse(country, text).map_err(|_| "is not a phone number")?;
+        if !phonenumber::is_valid(&number) {
+            return Err("is not a valid phone number");
+        }
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// Accepts a value that is already E.164 (e.g. read back from storage).
+    pub fn from_e164(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// For logs: country code and the last two digits, the rest masked
+    /// ("+49151*****89"); a phone number is personal data.
+    pub fn masked(&self) -> String {
+        let digits = &self.0;
+        let keep_start = digits.len().min(6);
+        let keep_end = 2.min(digits.len().saturating_sub(keep_start));
+        let hidden = digits.len() - keep_start - keep_end;
+        format!("{}{}{}", &digits[..keep_start], "*".repeat(hidden), &digits[digits.len() - keep_end..])
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn de() -> RegionCode {
+        RegionCode::parse("DE").unwrap()
+    }
+
+    #[test]
+    fn national_international_and_idd_forms_are_one_number() {
+        let forms = ["0151 23456789", "+49 151 23456789", "0049151 23456789", "+49 (151) 234-567-89"];
+        for form in forms {
+            assert_eq!(PhoneNumber::parse(form, &de()).unwrap().as_str(), "+4915123456789", "{form}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_rejected() {
+        assert!(PhoneNumber::parse("hello", &de()).is_err());
+        assert!(PhoneNumber::parse("", &de()).is_err());
+        assert!(PhoneNumber::parse("+49 1", &de()).is_err());
+    }
+
+    #[test]
+    fn masking_keeps_country_and_last_digits() {
+        let number = PhoneNumber::parse("+4915123456789", &de()).unwrap();
+        assert_eq!(number.masked(), "+49151******89");
+    }
+}

@@ -1,0 +1,175 @@
+//! The one error type of the service and its one mapping to `tonic::Status`.
+//!
+//! Every layer (validation, storage, handlers) returns `Error`; only
+//! `From<Error> for Status` decides codes and details, so clients see the same
+//! status for the same failure wherever it arises. Messages never carry
+//! secrets or raw database text.
+use std::time::Duration;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The ErrorInfo domain of every AskPro error.
+pub const ERROR_DOMAIN: &str = "askpro";
+
+/// One invalid request field: its path (`branch.time_zone`) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self { field: field.into(), description: description.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid argument")]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("{resource} not found")]
+    NotFound { resource: &'static str },
+    #[error("{resource} already exists: {detail}")]
+    AlreadyExists { resource: &'static str, detail: String },
+    #[error("etag does not match the current version")]
+    EtagMismatch,
+    #[error("request_id was already used with different content")]
+    RequestIdReused,
+    #[error("{message}")]
+    FailedPrecondition { reason: &'static str, message: String },
+    #[error("{message}")]
+    Unauthenticated { reason: &'static str, message: &'static str },
+    #[error("{message}")]
+    PermissionDenied { reason: &'static str, message: String },
+    /// A serialization failure, deadlock or racing insert: the transaction
+    /// runner retries the whole RPC transaction; callers see ABORTED only when
+    /// retries run out.
+    #[error("concurrent modification")]
+    Conflict,
+    #[error("{dependency} is unavailable")]
+    Unavailable { dependency: &'static str },
+    #[error("not implemented: {0}")]
+    NotImplemented(&'static str),
+    /// Anything unexpected. The text is logged, never sent to the caller.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Error::InvalidArgument(vec![FieldViolation::new(field, description)])
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        Error::Internal(err.to_string())
+    }
+
+    /// Whether the transaction runner should run the transaction again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Conflict)
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        crate::store::classify_db_error(err)
+    }
+}
+
+fn status_with(code: Code, message: String, reason: &str, details: ErrorDetails) -> Status {
+    let mut details = details;
+    details.set_error_info(reason, ERROR_DOMAIN, std::collections::HashMap::new());
+    Status::with_error_details(code, message, details)
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        let plain = ErrorDetails::new();
+        match err {
+            Error::InvalidArgument(violations) => {
+                let summary = violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.field, v.description))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let details = ErrorDetails::with_bad_request(
+                    violations
+                        .into_iter()
+                        .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+                        .collect::<Vec<_>>(),
+                );
+                status_with(Code::InvalidArgument, summary, "INVALID_ARGUMENT", details)
+            }
+            Error::NotFound { resource } => {
+                let mut details = ErrorDetails::new();
+                details.set_resource_info(resource, "", "", format!("{resource} not found"));
+                status_with(Code::NotFound, format!("{resource} not found"), "RESOURCE_NOT_FOUND", details)
+            }
+            Error::AlreadyExists { resource, detail } => status_with(
+                Code::AlreadyExists,
+                format!("{resource} already exists: {detail}"),
+                "RESOURCE_EXISTS",
+                plain,
+            ),
+            Error::EtagMismatch => status_with(
+                Code::Aborted,
+                "etag does not match the current version; read the resource again".into(),
+                "ETAG_MISMATCH",
+                plain,
+            ),
+            Error::RequestIdReused => {
+                let details = ErrorDetails::with_bad_request_violation(
+                    "request_id",
+                    "already used for a request with different content",
+                );
+                status_with(
+                    Code::InvalidArgument,
+                    "request_id was already used with different content".into(),
+                    "REQUEST_ID_REUSED",
+                    details,
+                )
+            }
+            Error::FailedPrecondition { reason, message } => {
+                status_with(Code::FailedPrecondition, message, reason, plain)
+            }
+            Error::Unauthenticated { reason, message } => {
+                status_with(Code::Unauthenticated, message.into(), reason, plain)
+            }
+            Error::PermissionDenied { reason, message } => {
+                status_with(Code::PermissionDenied, message, reason, plain)
+            }
+            Error::Conflict => {
+                let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(100)));
+                status_with(
+                    Code::Aborted,
+                    "concurrent modification; retry the call".into(),
+                    "CONCURRENT_MODIFICATION",
+                    details,
+                )
+            }
+            Error::Unavailable { dependency } => {
+                let details = ErrorDetails::with_retry_info(Some(Duration::from_secs(1)));
+                status_with(
+                    Code::Unavailable,
+                    format!("{dependency} is unavailable; retry later"),
+                    "DEPENDENCY_UNAVAILABLE",
+                    details,
+                )
+            }
+            Error::NotImplemented(what) => status_with(
+                Code::Unimplemented,
+                format!("not implemented yet: {what}"),
+                "NOT_IMPLEMENTED",
+                plain,
+            ),
+            Error::Internal(text) => {
+                tracing::error!(error = %text, "internal error");
+                status_with(Code::Internal, "internal error".into(), "INTERNAL", plain)
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! AskPro: a multi-tenant appointment-booking backend for AI phone
+//! assistants, served over gRPC.
+//!
+//! Layout: `layers` (tower middleware) → `api` (one thin adapter per gRPC
+//! service) → `domain` (pure rules and value types) ← `store` (sea-orm
+//! repositories, every call scoped to a tenant).
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod proto;
+pub mod store;

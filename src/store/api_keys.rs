@@ -1,0 +1,105 @@
+//! API keys: hashed secrets with a scope. Tenant keys live in their tenant;
+//! platform-admin keys have none and are only made by the command line.
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::entities::api_key;
+use super::{PlatformTx, TenantTx, all_set, now};
+use crate::domain::api_key::IssuedKey;
+use crate::domain::ids::ApiKeyId;
+use crate::domain::page::PageRequest;
+use crate::domain::scope::Scope;
+use crate::error::{Error, Result};
+
+pub struct NewApiKey {
+    pub display_name: String,
+    pub scope: Scope,
+    pub expire_time: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn row(tenant_id: Option<Uuid>, issued: &IssuedKey, new: NewApiKey) -> api_key::Model {
+    api_key::Model {
+        id: issued.id.0,
+        tenant_id,
+        display_name: new.display_name,
+        scope: new.scope.as_str().to_owned(),
+        secret_hash: issued.secret_hash.clone(),
+        expire_time: new.expire_time,
+        revoke_time: None,
+        create_time: now(),
+    }
+}
+
+pub async fn create(tx: &TenantTx, issued: &IssuedKey, new: NewApiKey) -> Result<api_key::Model> {
+    debug_assert_ne!(new.scope, Scope::PlatformAdmin);
+    let model = row(Some(tx.tenant().0), issued, new);
+    api_key::Entity::insert(all_set::<api_key::ActiveModel, _>(model.clone())).exec_without_returning(tx.conn()).await?;
+    Ok(model)
+}
+
+/// Creates a platform-admin key (command line only).
+pub async fn create_platform_admin(tx: &PlatformTx, issued: &IssuedKey, display_name: String) -> Result<api_key::Model> {
+    let model = row(None, issued, NewApiKey { display_name, scope: Scope::PlatformAdmin, expire_time: None });
+    api_key::Entity::insert(all_set::<api_key::ActiveModel, _>(model.clone())).exec_without_returning(tx.conn()).await?;
+    Ok(model)
+}
+
+/// Looks a presented key up by id, before its tenant is known (authentication).
+pub async fn find_for_authentication(tx: &PlatformTx, id: ApiKeyId) -> Result<Option<api_key::Model>> {
+    Ok(api_key::Entity::find_by_id(id.0).one(tx.conn()).await?)
+}
+
+pub async fn list(tx: &TenantTx, page: &PageRequest, show_revoked: bool) -> Result<Vec<api_key::Model>> {
+    let mut query = api_key::Entity::find().filter(api_key::Column::TenantId.eq(tx.tenant().0));
+    if !show_revoked {
+        query = query.filter(api_key::Column::RevokeTime.is_null());
+    }
+    if let Some(after) = page.after {
+        query = query.filter(api_key::Column::Id.gt(after));
+    }
+    Ok(query.order_by_asc(api_key::Column::Id).limit(page.fetch_limit()).all(tx.conn()).await?)
+}
+
+pub async fn revoke(tx: &TenantTx, id: ApiKeyId) -> Result<api_key::Model> {
+    let mut key = api_key::Entity::find_by_id(id.0)
+        .filter(api_key::Column::TenantId.eq(tx.tenant().0))
+        .one(tx.conn())
+        .await?
+        .ok_or(Error::NotFound { resource: "api key" })?;
+    if key.revoke_time.is_some() {
+        return Ok(key);
+    }
+    key.revoke_time = Some(now());
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokeTime, sea_orm::sea_query::Expr::value(key.revoke_time))
+        .filter(api_key::Column::Id.eq(key.id))
+        .filter(api_key::Column::TenantId.eq(tx.tenant().0))
+        .exec(tx.conn())
+        .await?;
+    Ok(key)
+}
+
+/// Revokes the tenant's live keys with this name (the demo seed replaces its
+/// keys on every run instead of piling them up).
+pub async fn revoke_named(tx: &TenantTx, display_name: &str) -> Result<u64> {
+    let result = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokeTime, sea_orm::sea_query::Expr::value(Some(now())))
+        .filter(api_key::Column::TenantId.eq(tx.tenant().0))
+        .filter(api_key::Column::DisplayName.eq(display_name))
+        .filter(api_key::Column::RevokeTime.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Revokes live platform-admin keys with this name (demo seed).
+pub async fn revoke_platform_named(tx: &PlatformTx, display_name: &str) -> Result<u64> {
+    let result = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokeTime, sea_orm::sea_query::Expr::value(Some(now())))
+        .filter(api_key::Column::TenantId.is_null())
+        .filter(api_key::Column::DisplayName.eq(display_name))
+        .filter(api_key::Column::RevokeTime.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(result.rows_affected)
+}

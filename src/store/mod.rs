@@ -1,0 +1,346 @@
+//! Storage: the database connection, migrations, and the transaction runner
+//! every repository call goes through.
+//!
+//! A repository function takes a `TenantTx` (or, for the few platform-wide
+//! queries, a `PlatformTx`), so it cannot run without a tenant. On PostgreSQL
+//! each transaction also switches to the non-owner application role and sets
+//! `askpro.tenant_id`, so row-level security is a second wall behind the
+//! code's own `tenant_id` filters.
+pub mod api_keys;
+pub mod branches;
+pub mod entities;
+pub mod idempotency;
+pub mod services;
+pub mod staff;
+pub mod tenants;
+pub mod working_hours;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use askpro_migrations::Migrator;
+use askpro_migrations::sea_orm_migration::MigratorTrait;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    Statement, TransactionTrait,
+};
+use secrecy::ExposeSecret;
+use tokio::sync::Mutex;
+
+use crate::config::Config;
+use crate::domain::ids::TenantId;
+use crate::error::{Error, Result};
+
+/// How often a transaction is retried after a serialization failure, deadlock
+/// or racing insert before the caller gets ABORTED.
+const MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    app_role: Option<String>,
+    /// SQLite allows one writer; taking this gate for every write transaction
+    /// makes "check, then insert" atomic within the process instead of
+    /// failing with SQLITE_BUSY half-way.
+    sqlite_write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A transaction scoped to one tenant.
+pub struct TenantTx {
+    txn: DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+/// A transaction that may see every tenant: creating and listing tenants and
+/// looking up API keys before the tenant is known. Only platform-admin paths
+/// and authentication use it.
+pub struct PlatformTx {
+    txn: DatabaseTransaction,
+}
+
+impl PlatformTx {
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file and its folder if needed).
+    pub async fn connect(config: &Config) -> Result<Self> {
+        let url = config.database_url.expose_secret().to_owned();
+        let is_sqlite = url.starts_with("sqlite:");
+        if is_sqlite {
+            ensure_sqlite_folder(&url)?;
+        }
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(config.database_max_connections.max(1))
+            .min_connections(if is_sqlite { 1 } else { 0 })
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        if is_sqlite {
+            options.map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        }
+        let db = Database::connect(options).await.map_err(|err| {
+            tracing::error!(error = %redact_db_error(&err), "cannot connect to the database");
+            Error::Unavailable { dependency: "database" }
+        })?;
+        let app_role = (db.get_database_backend() == DbBackend::Postgres && !config.database_app_role.is_empty())
+            .then(|| config.database_app_role.clone());
+        let sqlite_write_gate = is_sqlite.then(|| Arc::new(Mutex::new(())));
+        Ok(Self { db, app_role, sqlite_write_gate })
+    }
+
+    /// Applies pending migrations (as the connecting role, which owns the schema).
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await.map_err(|err| Error::Internal(format!("migration failed: {err}")))
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// The raw connection, for health checks and test set-up only.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Runs `work` in one read-only transaction of `tenant`.
+    pub async fn read<T>(&self, tenant: TenantId, mut work: impl AsyncFnMut(&TenantTx) -> Result<T>) -> Result<T> {
+        self.run(Some(tenant), Access::Read, async |txn| {
+            let tx = TenantTx { txn, tenant };
+            let out = work(&tx).await;
+            (tx.txn, out)
+        })
+        .await
+    }
+
+    /// Runs `work` in one write transaction of `tenant`, retried as a whole
+    /// on serialization failures, deadlocks and racing inserts.
+    pub async fn write<T>(&self, tenant: TenantId, mut work: impl AsyncFnMut(&TenantTx) -> Result<T>) -> Result<T> {
+        self.run(Some(tenant), Access::Write, async |txn| {
+            let tx = TenantTx { txn, tenant };
+            let out = work(&tx).await;
+            (tx.txn, out)
+        })
+        .await
+    }
+
+    /// Runs `work` in one platform-wide transaction (see `PlatformTx`).
+    pub async fn platform<T>(&self, mut work: impl AsyncFnMut(&PlatformTx) -> Result<T>) -> Result<T> {
+        self.run(None, Access::Write, async |txn| {
+            let tx = PlatformTx { txn };
+            let out = work(&tx).await;
+            (tx.txn, out)
+        })
+        .await
+    }
+
+    async fn run<T>(
+        &self,
+        tenant: Option<TenantId>,
+        access: Access,
+        mut body: impl AsyncFnMut(DatabaseTransaction) -> (DatabaseTransaction, Result<T>),
+    ) -> Result<T> {
+        let mut attempt = 1;
+        loop {
+            let _gate = match (&self.sqlite_write_gate, access) {
+                (Some(gate), Access::Write) => Some(gate.lock().await),
+                _ => None,
+            };
+            let txn = self.begin(tenant).await?;
+            let (txn, out) = body(txn).await;
+            let result = match out {
+                Ok(value) => txn.commit().await.map(|_| value).map_err(Error::from),
+                Err(err) => {
+                    // Rolling back can only fail if the connection is gone, and
+                    // then the transaction is gone with it.
+                    let _ = txn.rollback().await;
+                    Err(err)
+                }
+            };
+            match result {
+                Err(err) if err.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    drop(_gate);
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn begin(&self, tenant: Option<TenantId>) -> Result<DatabaseTransaction> {
+        let txn = self.db.begin().await?;
+        if self.backend() == DbBackend::Postgres {
+            // One round trip: the role (RLS applies to it) and the tenant, both
+            // local to this transaction so a pooled connection carries nothing over.
+            let role = self.app_role.clone().unwrap_or_default();
+            let tenant_text = tenant.map(|t| t.to_string()).unwrap_or_default();
+            let platform = if tenant.is_none() { "on" } else { "off" };
+            let sql = if role.is_empty() {
+                "SELECT set_config('askpro.tenant_id', $1, true), set_config('askpro.platform', $2, true)"
+            } else {
+                "SELECT set_config('askpro.tenant_id', $1, true), set_config('askpro.platform', $2, true), \
+                 set_config('role', $3, true)"
+            };
+            let mut values: Vec<sea_orm::Value> = vec![tenant_text.into(), platform.into()];
+            if !role.is_empty() {
+                values.push(role.into());
+            }
+            txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+        }
+        Ok(txn)
+    }
+}
+
+/// Exponential backoff with jitter: 10, 20, 40, 80 ms (+/- 50%).
+fn backoff(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.min(6);
+    let jitter = rand::random_range(0..=base);
+    Duration::from_millis(base / 2 + jitter)
+}
+
+fn ensure_sqlite_folder(url: &str) -> Result<()> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|err| Error::Internal(format!("cannot create database folder {}: {err}", parent.display())))?;
+    }
+    Ok(())
+}
+
+/// Database errors can echo the connection URL; keep only the kind.
+fn redact_db_error(err: &DbErr) -> String {
+    match err {
+        DbErr::Conn(_) => "connection failed".into(),
+        DbErr::ConnectionAcquire(e) => format!("connection acquire failed: {e}"),
+        other => other.to_string(),
+    }
+}
+
+/// Sorts a database error into the service's error kinds. Repositories catch
+/// the unique violations they expect (a taken phone number) before this.
+pub fn classify_db_error(err: DbErr) -> Error {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    let sqlx_err = match &err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.clone()),
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e.clone()),
+        _ => None,
+    };
+    match &err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Error::Unavailable { dependency: "database" },
+        _ => {}
+    }
+    if let Some(sqlx_err) = sqlx_err {
+        match sqlx_err.as_ref() {
+            SqlxError::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                return match code.as_ref() {
+                    // serialization_failure, deadlock_detected, unique_violation
+                    // (a racing insert: the retry sees the winner's row).
+                    "40001" | "40P01" | "23505" => Error::Conflict,
+                    // SQLITE_BUSY, SQLITE_LOCKED, BUSY_SNAPSHOT, CONSTRAINT_UNIQUE, CONSTRAINT_PRIMARYKEY
+                    "5" | "6" | "517" | "2067" | "1555" => Error::Conflict,
+                    // foreign key violations: the referenced row vanished meanwhile
+                    "23503" | "787" => Error::FailedPrecondition {
+                        reason: "FAILED_PRECONDITION",
+                        message: "a referenced resource does not exist".into(),
+                    },
+                    _ => Error::Internal(format!("database error {code}: {}", db.message())),
+                };
+            }
+            SqlxError::Io(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::WorkerCrashed => {
+                return Error::Unavailable { dependency: "database" };
+            }
+            _ => {}
+        }
+    }
+    Error::Internal(redact_db_error(&err))
+}
+
+/// Whether `err` is a unique-key violation (to map it to ALREADY_EXISTS where
+/// the key is user-visible, like a branch's phone number).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Current time truncated to microseconds, the precision both backends keep,
+/// so a value read back equals the value written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Anything a repository can run in: carries the connection and the id that
+/// scopes the rows (the tenant, or nil for platform-wide records).
+pub trait Scoped {
+    fn conn(&self) -> &DatabaseTransaction;
+    fn scope_id(&self) -> uuid::Uuid;
+}
+
+impl Scoped for TenantTx {
+    fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+    fn scope_id(&self) -> uuid::Uuid {
+        self.tenant.0
+    }
+}
+
+impl Scoped for PlatformTx {
+    fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+    fn scope_id(&self) -> uuid::Uuid {
+        uuid::Uuid::nil()
+    }
+}
+
+/// The etag of a revision, and the check of a client's etag against it.
+pub fn etag(revision: i64) -> String {
+    format!("\"{revision}\"")
+}
+
+/// An empty etag skips the check; any other must equal the current one.
+pub fn check_etag(expected: &str, revision: i64) -> Result<()> {
+    if expected.is_empty() || expected == etag(revision) { Ok(()) } else { Err(Error::EtagMismatch) }
+}
+
+/// A model as an active model with every column set, for inserts and
+/// whole-row updates (`into_active_model` alone marks columns "unchanged",
+/// which an update skips).
+pub fn all_set<A, M>(model: M) -> A
+where
+    A: sea_orm::ActiveModelTrait,
+    M: sea_orm::IntoActiveModel<A>,
+{
+    model.into_active_model().reset_all()
+}

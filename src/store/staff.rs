@@ -1,0 +1,192 @@
+//! Staff members and the services each offers. Deleting is soft: past
+//! appointments keep pointing at the row.
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::entities::{staff, staff_service};
+use super::{TenantTx, all_set, branches, check_etag, now, services};
+use crate::domain::ids::StaffId;
+use crate::domain::page::PageRequest;
+use crate::error::{Error, FieldViolation, Result};
+
+/// A staff member with the ids of the services they offer (sorted).
+#[derive(Clone, Debug)]
+pub struct StaffMember {
+    pub row: staff::Model,
+    pub service_ids: Vec<Uuid>,
+}
+
+pub struct NewStaff {
+    pub branch_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub service_ids: Vec<Uuid>,
+}
+
+#[derive(Default)]
+pub struct StaffChanges {
+    pub branch_id: Option<Uuid>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub service_ids: Option<Vec<Uuid>>,
+}
+
+pub async fn create(tx: &TenantTx, new: NewStaff) -> Result<StaffMember> {
+    check_references(tx, Some(new.branch_id), Some(&new.service_ids)).await?;
+    let at = now();
+    let row = staff::Model {
+        tenant_id: tx.tenant().0,
+        id: Uuid::now_v7(),
+        branch_id: new.branch_id,
+        display_name: new.display_name,
+        email: new.email,
+        revision: 1,
+        create_time: at,
+        update_time: at,
+        delete_time: None,
+    };
+    staff::Entity::insert(all_set::<staff::ActiveModel, _>(row.clone())).exec_without_returning(tx.conn()).await?;
+    let service_ids = replace_services(tx, row.id, new.service_ids).await?;
+    Ok(StaffMember { row, service_ids })
+}
+
+pub async fn get(tx: &TenantTx, id: StaffId) -> Result<StaffMember> {
+    let row = find_row(tx, id.0).await?;
+    let service_ids = services_of(tx, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    Ok(StaffMember { row, service_ids })
+}
+
+pub async fn list(tx: &TenantTx, page: &PageRequest, branch_id: Option<Uuid>) -> Result<Vec<StaffMember>> {
+    let mut query = staff::Entity::find()
+        .filter(staff::Column::TenantId.eq(tx.tenant().0))
+        .filter(staff::Column::DeleteTime.is_null());
+    if let Some(branch_id) = branch_id {
+        query = query.filter(staff::Column::BranchId.eq(branch_id));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(staff::Column::Id.gt(after));
+    }
+    let rows = query.order_by_asc(staff::Column::Id).limit(page.fetch_limit()).all(tx.conn()).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut offered = services_of(tx, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let service_ids = offered.remove(&row.id).unwrap_or_default();
+            StaffMember { row, service_ids }
+        })
+        .collect())
+}
+
+pub async fn update(tx: &TenantTx, id: StaffId, changes: StaffChanges, expected_etag: &str) -> Result<StaffMember> {
+    let current = find_row(tx, id.0).await?;
+    check_etag(expected_etag, current.revision)?;
+    check_references(tx, changes.branch_id, changes.service_ids.as_deref()).await?;
+    let mut next = current.clone();
+    if let Some(v) = changes.branch_id {
+        next.branch_id = v;
+    }
+    if let Some(v) = changes.display_name {
+        next.display_name = v;
+    }
+    if let Some(v) = changes.email {
+        next.email = v;
+    }
+    next.revision += 1;
+    next.update_time = now();
+    save_revision(tx, &current, next.clone()).await?;
+    let service_ids = match changes.service_ids {
+        Some(ids) => replace_services(tx, current.id, ids).await?,
+        None => services_of(tx, &[current.id]).await?.remove(&current.id).unwrap_or_default(),
+    };
+    Ok(StaffMember { row: next, service_ids })
+}
+
+pub async fn delete(tx: &TenantTx, id: StaffId, expected_etag: &str) -> Result<()> {
+    let current = find_row(tx, id.0).await?;
+    check_etag(expected_etag, current.revision)?;
+    let mut next = current.clone();
+    next.revision += 1;
+    next.update_time = now();
+    next.delete_time = Some(next.update_time);
+    save_revision(tx, &current, next).await
+}
+
+/// A reference to a branch or service that does not exist in the tenant
+/// (including one of another tenant) is a field violation.
+async fn check_references(tx: &TenantTx, branch_id: Option<Uuid>, service_ids: Option<&[Uuid]>) -> Result<()> {
+    let mut violations = Vec::new();
+    if let Some(branch_id) = branch_id
+        && !branches::exists(tx, branch_id).await?
+    {
+        violations.push(FieldViolation::new("staff.branch_id", "no such branch"));
+    }
+    if let Some(ids) = service_ids {
+        let found = services::existing(tx, ids).await?;
+        for (index, id) in ids.iter().enumerate() {
+            if !found.contains(id) {
+                violations.push(FieldViolation::new(format!("staff.service_ids[{index}]"), "no such service"));
+            }
+        }
+    }
+    if violations.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(violations)) }
+}
+
+async fn find_row(tx: &TenantTx, id: Uuid) -> Result<staff::Model> {
+    staff::Entity::find_by_id((tx.tenant().0, id))
+        .filter(staff::Column::DeleteTime.is_null())
+        .one(tx.conn())
+        .await?
+        .ok_or(Error::NotFound { resource: "staff" })
+}
+
+async fn save_revision(tx: &TenantTx, current: &staff::Model, next: staff::Model) -> Result<()> {
+    let result = staff::Entity::update_many()
+        .set(all_set::<staff::ActiveModel, _>(next))
+        .filter(staff::Column::TenantId.eq(tx.tenant().0))
+        .filter(staff::Column::Id.eq(current.id))
+        .filter(staff::Column::Revision.eq(current.revision))
+        .exec(tx.conn())
+        .await?;
+    if result.rows_affected == 0 { Err(Error::Conflict) } else { Ok(()) }
+}
+
+async fn replace_services(tx: &TenantTx, staff_id: Uuid, mut service_ids: Vec<Uuid>) -> Result<Vec<Uuid>> {
+    service_ids.sort();
+    service_ids.dedup();
+    staff_service::Entity::delete_many()
+        .filter(staff_service::Column::TenantId.eq(tx.tenant().0))
+        .filter(staff_service::Column::StaffId.eq(staff_id))
+        .exec(tx.conn())
+        .await?;
+    if !service_ids.is_empty() {
+        let rows = service_ids.iter().map(|&service_id| {
+            all_set::<staff_service::ActiveModel, _>(staff_service::Model {
+                tenant_id: tx.tenant().0,
+                staff_id,
+                service_id,
+            })
+        });
+        staff_service::Entity::insert_many(rows).exec_without_returning(tx.conn()).await?;
+    }
+    Ok(service_ids)
+}
+
+async fn services_of(tx: &TenantTx, staff_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>> {
+    if staff_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = staff_service::Entity::find()
+        .filter(staff_service::Column::TenantId.eq(tx.tenant().0))
+        .filter(staff_service::Column::StaffId.is_in(staff_ids.iter().copied()))
+        .order_by_asc(staff_service::Column::ServiceId)
+        .all(tx.conn())
+        .await?;
+    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for row in rows {
+        map.entry(row.staff_id).or_default().push(row.service_id);
+    }
+    Ok(map)
+}
