@@ -1,0 +1,104 @@
+//! Conversions between storage rows and protobuf messages.
+use chrono::{DateTime, Utc};
+use prost_types::{Duration, Timestamp};
+
+use crate::domain::api_key::key_prefix;
+use crate::domain::ids::ApiKeyId;
+use crate::proto::tenant::v1 as pb;
+use crate::store::branches::Branch;
+use crate::store::entities::{api_key, service, tenant};
+use crate::store::etag;
+use crate::store::staff::StaffMember;
+
+pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
+    Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+}
+
+/// A protobuf timestamp as an instant; `None` if out of range.
+pub fn instant(ts: &Timestamp) -> Option<DateTime<Utc>> {
+    if !(0..1_000_000_000).contains(&ts.nanos) {
+        return None;
+    }
+    DateTime::from_timestamp(ts.seconds, ts.nanos as u32)
+}
+
+pub fn minutes(value: i32) -> Duration {
+    Duration { seconds: i64::from(value) * 60, nanos: 0 }
+}
+
+pub fn tenant(row: tenant::Model) -> pb::Tenant {
+    pb::Tenant {
+        id: row.id.to_string(),
+        display_name: row.display_name,
+        time_zone: row.time_zone,
+        region_code: row.region_code,
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+        etag: etag(row.revision),
+    }
+}
+
+pub fn branch(branch: Branch) -> pb::Branch {
+    let row = branch.row;
+    pb::Branch {
+        id: row.id.to_string(),
+        display_name: row.display_name,
+        time_zone: row.time_zone,
+        region_code: row.region_code,
+        phone_numbers: branch.phone_numbers,
+        address: row.address,
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+        etag: etag(row.revision),
+    }
+}
+
+pub fn staff(member: StaffMember) -> pb::Staff {
+    let row = member.row;
+    pb::Staff {
+        id: row.id.to_string(),
+        branch_id: row.branch_id.to_string(),
+        display_name: row.display_name,
+        email: row.email,
+        service_ids: member.service_ids.iter().map(ToString::to_string).collect(),
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+        etag: etag(row.revision),
+    }
+}
+
+pub fn service(row: service::Model) -> pb::Service {
+    pb::Service {
+        id: row.id.to_string(),
+        display_name: row.display_name,
+        description: row.description,
+        duration: Some(minutes(row.duration_minutes)),
+        buffer_before: Some(minutes(row.buffer_before_minutes)),
+        buffer_after: Some(minutes(row.buffer_after_minutes)),
+        minimum_notice: Some(minutes(row.minimum_notice_minutes)),
+        booking_horizon: Some(minutes(row.booking_horizon_minutes)),
+        slot_step: Some(minutes(row.slot_step_minutes)),
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+        etag: etag(row.revision),
+    }
+}
+
+pub fn api_key(row: api_key::Model) -> pb::ApiKey {
+    let scope = match row.scope.parse() {
+        Ok(crate::domain::scope::Scope::PlatformAdmin) => pb::ApiKeyScope::PlatformAdmin,
+        Ok(crate::domain::scope::Scope::TenantAdmin) => pb::ApiKeyScope::TenantAdmin,
+        Ok(crate::domain::scope::Scope::Agent) => pb::ApiKeyScope::Agent,
+        Ok(crate::domain::scope::Scope::ReadOnly) => pb::ApiKeyScope::ReadOnly,
+        Err(_) => pb::ApiKeyScope::Unspecified,
+    };
+    pb::ApiKey {
+        id: row.id.to_string(),
+        display_name: row.display_name,
+        scope: scope as i32,
+        key_prefix: key_prefix(ApiKeyId(row.id)),
+        expire_time: row.expire_time.map(timestamp),
+        revoke_time: row.revoke_time.map(timestamp),
+        create_time: Some(timestamp(row.create_time)),
+    }
+}
