@@ -91,11 +91,8 @@ impl From<Error> for Status {
         let plain = ErrorDetails::new();
         match err {
             Error::InvalidArgument(violations) => {
-                let summary = violations
-                    .iter()
-                    .map(|v| format!("{}: {}", v.field, v.description))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let summary =
+                    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ");
                 let details = ErrorDetails::with_bad_request(
                     violations
                         .into_iter()
@@ -139,9 +136,7 @@ impl From<Error> for Status {
             Error::Unauthenticated { reason, message } => {
                 status_with(Code::Unauthenticated, message.into(), reason, plain)
             }
-            Error::PermissionDenied { reason, message } => {
-                status_with(Code::PermissionDenied, message, reason, plain)
-            }
+            Error::PermissionDenied { reason, message } => status_with(Code::PermissionDenied, message, reason, plain),
             Error::Conflict => {
                 let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(100)));
                 status_with(
@@ -160,12 +155,9 @@ impl From<Error> for Status {
                     details,
                 )
             }
-            Error::NotImplemented(what) => status_with(
-                Code::Unimplemented,
-                format!("not implemented yet: {what}"),
-                "NOT_IMPLEMENTED",
-                plain,
-            ),
+            Error::NotImplemented(what) => {
+                status_with(Code::Unimplemented, format!("not implemented yet: {what}"), "NOT_IMPLEMENTED", plain)
+            }
             Error::Internal(text) => {
                 tracing::error!(error = %text, "internal error");
                 status_with(Code::Internal, "internal error".into(), "INTERNAL", plain)

@@ -4,8 +4,10 @@
 //! Layout: `layers` (tower middleware) → `api` (one thin adapter per gRPC
 //! service) → `domain` (pure rules and value types) ← `store` (sea-orm
 //! repositories, every call scoped to a tenant).
+pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod layers;
 pub mod proto;
 pub mod store;

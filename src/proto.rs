@@ -28,5 +28,4 @@ pub mod webhook {
 }
 
 /// The encoded descriptors of every AskPro proto, served by reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/askpro_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/askpro_descriptor.bin"));

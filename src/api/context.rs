@@ -17,7 +17,10 @@ pub struct Caller {
 /// The caller of a request. The auth layer guarantees one on every AskPro
 /// method; its absence means the server was wired without that layer.
 pub fn caller<T>(request: &Request<T>) -> Result<&Caller> {
-    request.extensions().get::<Caller>().ok_or_else(|| Error::Internal("request reached a handler without a caller".into()))
+    request
+        .extensions()
+        .get::<Caller>()
+        .ok_or_else(|| Error::Internal("request reached a handler without a caller".into()))
 }
 
 /// The tenant a tenant-scoped call acts on.

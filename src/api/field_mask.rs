@@ -13,7 +13,10 @@ impl UpdateMask {
     pub fn parse(mask: Option<&FieldMask>, updatable: &[&str]) -> Result<Self> {
         let paths = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
         if paths.is_empty() {
-            return Err(Error::invalid("update_mask", format!("is required; updatable fields: {}", updatable.join(", "))));
+            return Err(Error::invalid(
+                "update_mask",
+                format!("is required; updatable fields: {}", updatable.join(", ")),
+            ));
         }
         let mut set = BTreeSet::new();
         for path in paths {

@@ -1,5 +1,7 @@
 //! Idempotent creates: a retry with the same `request_id` returns the first
 //! response; the same id with different content is REQUEST_ID_REUSED.
+use std::future::Future;
+
 use prost::Message;
 use sha2::{Digest, Sha256};
 
@@ -9,7 +11,11 @@ use crate::store::{Scoped, idempotency};
 /// Checks a `request_id`: empty (no idempotency) or 1 to 64 of [A-Za-z0-9_-].
 pub fn validate_request_id(request_id: &str) -> Result<()> {
     let ok = request_id.len() <= 64 && request_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok { Ok(()) } else { Err(Error::invalid("request_id", "must be at most 64 characters of A-Z, a-z, 0-9, '-' and '_'")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid("request_id", "must be at most 64 characters of A-Z, a-z, 0-9, '-' and '_'"))
+    }
 }
 
 /// The fingerprint of a request's content (sent with its request_id cleared).
@@ -24,10 +30,10 @@ pub async fn create_once<R: Message + Default>(
     method: &str,
     request_id: &str,
     fingerprint: &[u8],
-    create: impl AsyncFnOnce() -> Result<R>,
+    create: impl Future<Output = Result<R>>,
 ) -> Result<R> {
     if request_id.is_empty() {
-        return create().await;
+        return create.await;
     }
     if let Some(record) = idempotency::find(tx, method, request_id).await? {
         if record.fingerprint != fingerprint {
@@ -35,7 +41,7 @@ pub async fn create_once<R: Message + Default>(
         }
         return R::decode(record.response.as_slice()).map_err(Error::internal);
     }
-    let response = create().await?;
+    let response = create.await?;
     idempotency::save(tx, method, request_id, fingerprint.to_vec(), response.encode_to_vec()).await?;
     Ok(response)
 }

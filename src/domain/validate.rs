@@ -99,7 +99,10 @@ pub fn optional_email(text: &str) -> std::result::Result<String, &'static str> {
     }
     match text.split_once('@') {
         Some((local, domain))
-            if !local.is_empty() && domain.contains('.') && !domain.contains('@') && !text.contains(char::is_whitespace) =>
+            if !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !text.contains(char::is_whitespace) =>
         {
             Ok(text.to_owned())
         }

@@ -11,6 +11,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::scope::Scope;
 use crate::error::{Error, Result};
 
+#[derive(Clone)]
 pub struct NewApiKey {
     pub display_name: String,
     pub scope: Scope,
@@ -33,14 +34,22 @@ fn row(tenant_id: Option<Uuid>, issued: &IssuedKey, new: NewApiKey) -> api_key::
 pub async fn create(tx: &TenantTx, issued: &IssuedKey, new: NewApiKey) -> Result<api_key::Model> {
     debug_assert_ne!(new.scope, Scope::PlatformAdmin);
     let model = row(Some(tx.tenant().0), issued, new);
-    api_key::Entity::insert(all_set::<api_key::ActiveModel, _>(model.clone())).exec_without_returning(tx.conn()).await?;
+    api_key::Entity::insert(all_set::<api_key::ActiveModel, _>(model.clone()))
+        .exec_without_returning(tx.conn())
+        .await?;
     Ok(model)
 }
 
 /// Creates a platform-admin key (command line only).
-pub async fn create_platform_admin(tx: &PlatformTx, issued: &IssuedKey, display_name: String) -> Result<api_key::Model> {
+pub async fn create_platform_admin(
+    tx: &PlatformTx,
+    issued: &IssuedKey,
+    display_name: String,
+) -> Result<api_key::Model> {
     let model = row(None, issued, NewApiKey { display_name, scope: Scope::PlatformAdmin, expire_time: None });
-    api_key::Entity::insert(all_set::<api_key::ActiveModel, _>(model.clone())).exec_without_returning(tx.conn()).await?;
+    api_key::Entity::insert(all_set::<api_key::ActiveModel, _>(model.clone()))
+        .exec_without_returning(tx.conn())
+        .await?;
     Ok(model)
 }
 

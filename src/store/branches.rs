@@ -169,7 +169,9 @@ async fn insert_phone_numbers(tx: &TenantTx, branch_id: Uuid, mut numbers: Vec<S
     numbers.dedup();
     for number in &numbers {
         let row = phone::Model { tenant_id: tx.tenant().0, phone_number: number.clone(), branch_id };
-        if let Err(err) = phone::Entity::insert(all_set::<phone::ActiveModel, _>(row)).exec_without_returning(tx.conn()).await {
+        if let Err(err) =
+            phone::Entity::insert(all_set::<phone::ActiveModel, _>(row)).exec_without_returning(tx.conn()).await
+        {
             if is_unique_violation(&err) {
                 return Err(Error::AlreadyExists {
                     resource: "phone number",

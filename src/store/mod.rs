@@ -15,17 +15,18 @@ pub mod staff;
 pub mod tenants;
 pub mod working_hours;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use askpro_migrations::Migrator;
 use askpro_migrations::sea_orm_migration::MigratorTrait;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
 };
 use secrecy::ExposeSecret;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::config::Config;
 use crate::domain::ids::TenantId;
@@ -45,10 +46,12 @@ pub struct Store {
     sqlite_write_gate: Option<Arc<Mutex<()>>>,
 }
 
-/// A transaction scoped to one tenant.
+/// A transaction scoped to one tenant. Dropping it without `commit` rolls
+/// it back.
 pub struct TenantTx {
     txn: DatabaseTransaction,
     tenant: TenantId,
+    _write_gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl TenantTx {
@@ -59,6 +62,11 @@ impl TenantTx {
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.txn
     }
+
+    pub async fn commit(self) -> Result<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
 }
 
 /// A transaction that may see every tenant: creating and listing tenants and
@@ -66,18 +74,18 @@ impl TenantTx {
 /// and authentication use it.
 pub struct PlatformTx {
     txn: DatabaseTransaction,
+    _write_gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl PlatformTx {
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.txn
     }
-}
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
-    Read,
-    Write,
+    pub async fn commit(self) -> Result<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
 }
 
 impl Store {
@@ -127,68 +135,37 @@ impl Store {
         &self.db
     }
 
-    /// Runs `work` in one read-only transaction of `tenant`.
-    pub async fn read<T>(&self, tenant: TenantId, mut work: impl AsyncFnMut(&TenantTx) -> Result<T>) -> Result<T> {
-        self.run(Some(tenant), Access::Read, async |txn| {
-            let tx = TenantTx { txn, tenant };
-            let out = work(&tx).await;
-            (tx.txn, out)
-        })
-        .await
+    /// Begins a read transaction of `tenant`.
+    pub async fn read(&self, tenant: TenantId) -> Result<TenantTx> {
+        let txn = self.begin(Some(tenant)).await?;
+        Ok(TenantTx { txn, tenant, _write_gate: None })
     }
 
-    /// Runs `work` in one write transaction of `tenant`, retried as a whole
-    /// on serialization failures, deadlocks and racing inserts.
-    pub async fn write<T>(&self, tenant: TenantId, mut work: impl AsyncFnMut(&TenantTx) -> Result<T>) -> Result<T> {
-        self.run(Some(tenant), Access::Write, async |txn| {
-            let tx = TenantTx { txn, tenant };
-            let out = work(&tx).await;
-            (tx.txn, out)
-        })
-        .await
+    /// Begins a write transaction of `tenant`. Run it inside `retry` so a
+    /// serialization failure, deadlock or racing insert runs it again.
+    pub async fn write(&self, tenant: TenantId) -> Result<TenantTx> {
+        let gate = self.write_gate().await;
+        let txn = self.begin(Some(tenant)).await?;
+        Ok(TenantTx { txn, tenant, _write_gate: gate })
     }
 
-    /// Runs `work` in one platform-wide transaction (see `PlatformTx`).
-    pub async fn platform<T>(&self, mut work: impl AsyncFnMut(&PlatformTx) -> Result<T>) -> Result<T> {
-        self.run(None, Access::Write, async |txn| {
-            let tx = PlatformTx { txn };
-            let out = work(&tx).await;
-            (tx.txn, out)
-        })
-        .await
+    /// Begins a platform-wide transaction (see `PlatformTx`).
+    pub async fn platform(&self) -> Result<PlatformTx> {
+        let gate = self.write_gate().await;
+        let txn = self.begin(None).await?;
+        Ok(PlatformTx { txn, _write_gate: gate })
     }
 
-    async fn run<T>(
-        &self,
-        tenant: Option<TenantId>,
-        access: Access,
-        mut body: impl AsyncFnMut(DatabaseTransaction) -> (DatabaseTransaction, Result<T>),
-    ) -> Result<T> {
-        let mut attempt = 1;
-        loop {
-            let _gate = match (&self.sqlite_write_gate, access) {
-                (Some(gate), Access::Write) => Some(gate.lock().await),
-                _ => None,
-            };
-            let txn = self.begin(tenant).await?;
-            let (txn, out) = body(txn).await;
-            let result = match out {
-                Ok(value) => txn.commit().await.map(|_| value).map_err(Error::from),
-                Err(err) => {
-                    // Rolling back can only fail if the connection is gone, and
-                    // then the transaction is gone with it.
-                    let _ = txn.rollback().await;
-                    Err(err)
-                }
-            };
-            match result {
-                Err(err) if err.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    drop(_gate);
-                    tokio::time::sleep(backoff(attempt)).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
+    /// A read-only platform-wide transaction (authentication).
+    pub async fn platform_read(&self) -> Result<PlatformTx> {
+        let txn = self.begin(None).await?;
+        Ok(PlatformTx { txn, _write_gate: None })
+    }
+
+    async fn write_gate(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.sqlite_write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
         }
     }
 
@@ -213,6 +190,26 @@ impl Store {
             txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
         }
         Ok(txn)
+    }
+}
+
+/// Runs `attempt` (one whole transaction) again while it fails with a
+/// retryable error: a serialization failure, deadlock or racing insert. After
+/// the last attempt the caller gets ABORTED.
+pub async fn retry<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut number = 1;
+    loop {
+        match attempt().await {
+            Err(err) if err.is_retryable() && number < MAX_ATTEMPTS => {
+                tokio::time::sleep(backoff(number)).await;
+                number += 1;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -95,7 +95,12 @@ pub async fn list(tx: &TenantTx, page: &PageRequest) -> Result<Vec<service::Mode
     Ok(query.order_by_asc(service::Column::Id).limit(page.fetch_limit()).all(tx.conn()).await?)
 }
 
-pub async fn update(tx: &TenantTx, id: ServiceId, changes: ServiceChanges, expected_etag: &str) -> Result<service::Model> {
+pub async fn update(
+    tx: &TenantTx,
+    id: ServiceId,
+    changes: ServiceChanges,
+    expected_etag: &str,
+) -> Result<service::Model> {
     let current = get(tx, id).await?;
     check_etag(expected_etag, current.revision)?;
     let mut next = current.clone();

@@ -38,10 +38,7 @@ pub async fn create(tx: &PlatformTx, new: NewTenant) -> Result<tenant::Model> {
 
 /// The transaction's own tenant.
 pub async fn get(tx: &TenantTx) -> Result<tenant::Model> {
-    tenant::Entity::find_by_id(tx.tenant().0)
-        .one(tx.conn())
-        .await?
-        .ok_or(Error::NotFound { resource: "tenant" })
+    tenant::Entity::find_by_id(tx.tenant().0).one(tx.conn()).await?.ok_or(Error::NotFound { resource: "tenant" })
 }
 
 /// Platform-wide lookup by display name (used to find the demo tenant).

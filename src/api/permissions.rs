@@ -1,0 +1,107 @@
+//! The permission each RPC requires, in one table the auth layer consults.
+//! A test checks that every method in the contracts has an entry.
+use crate::domain::scope::Permission;
+
+/// The permission for a gRPC path (`/package.Service/Method`); `None` for a
+/// path that is no AskPro method.
+pub fn required(path: &str) -> Option<Permission> {
+    use Permission::*;
+    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+    let permission = match (service, method) {
+        ("askpro.tenant.v1.TenantService", method) => match method {
+            "CreateTenant" | "ListTenants" => Platform,
+            "GetTenant" | "GetBranch" | "ListBranches" | "GetStaff" | "ListStaff" | "GetService" | "ListServices" => {
+                Read
+            }
+            "UpdateTenant" | "CreateBranch" | "UpdateBranch" | "DeleteBranch" | "CreateStaff" | "UpdateStaff"
+            | "DeleteStaff" | "CreateService" | "UpdateService" | "DeleteService" | "CreateApiKey" | "ListApiKeys"
+            | "RevokeApiKey" => Administer,
+            _ => return None,
+        },
+        ("askpro.availability.v1.AvailabilityService", method) => match method {
+            "GetWorkingHours" | "GetTimeOff" | "ListTimeOff" | "ListAvailableSlots" | "GetHold" => Read,
+            "HoldSlot" | "ExtendHold" | "ReleaseHold" => Book,
+            "SetWorkingHours" | "CreateTimeOff" | "DeleteTimeOff" => Administer,
+            _ => return None,
+        },
+        ("askpro.appointment.v1.AppointmentService", method) => match method {
+            "GetAppointment"
+            | "ListAppointments"
+            | "WatchAppointments"
+            | "GetCustomer"
+            | "ListCustomers"
+            | "FindCustomerByPhone"
+            | "GetDashboardStats" => Read,
+            "CreateAppointment"
+            | "UpdateAppointment"
+            | "CancelAppointment"
+            | "RescheduleAppointment"
+            | "ConfirmAppointment"
+            | "MarkNoShow"
+            | "CompleteAppointment"
+            | "CreateCustomer"
+            | "UpdateCustomer" => Book,
+            "DeleteCustomer" => Administer,
+            _ => return None,
+        },
+        // Subscriptions hold receiver URLs and delivery logs may echo
+        // credentials, so even reads need an administrator.
+        ("askpro.webhook.v1.WebhookService", method) => match method {
+            "CreateSubscription"
+            | "GetSubscription"
+            | "ListSubscriptions"
+            | "UpdateSubscription"
+            | "DeleteSubscription"
+            | "RotateSubscriptionSecret"
+            | "SendTestEvent"
+            | "ListDeliveries"
+            | "RedeliverEvent"
+            | "CreateInboundEndpoint"
+            | "GetInboundEndpoint"
+            | "ListInboundEndpoints"
+            | "UpdateInboundEndpoint"
+            | "DeleteInboundEndpoint"
+            | "ListInboundEvents" => Administer,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(permission)
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+
+    /// Every RPC of every AskPro service in the compiled contracts.
+    pub fn all_methods() -> Vec<String> {
+        let set = prost_types::FileDescriptorSet::decode(crate::proto::FILE_DESCRIPTOR_SET).unwrap();
+        let mut paths = Vec::new();
+        for file in set.file {
+            for service in &file.service {
+                for method in &service.method {
+                    paths.push(format!("/{}.{}/{}", file.package(), service.name(), method.name()));
+                }
+            }
+        }
+        paths
+    }
+
+    #[test]
+    fn every_rpc_has_a_permission() {
+        let methods = all_methods();
+        assert!(methods.len() > 60, "expected the four services, found {}", methods.len());
+        for path in methods {
+            assert!(required(&path).is_some(), "{path} has no entry in the permission table");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_have_none() {
+        assert_eq!(required("/grpc.health.v1.Health/Check"), None);
+        assert_eq!(required("/askpro.tenant.v1.TenantService/DropDatabase"), None);
+        assert_eq!(required("garbage"), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! CreateApiKey, ListApiKeys, RevokeApiKey.
+use secrecy::ExposeSecret;
+use tonic::Request;
+
+use crate::api::AppState;
+use crate::api::context::tenant_of;
+use crate::api::convert;
+use crate::domain::api_key;
+use crate::domain::ids::ApiKeyId;
+use crate::domain::page::PageRequest;
+use crate::domain::scope::Scope;
+use crate::domain::validate::{DisplayName, Violations};
+use crate::error::Result;
+use crate::proto::tenant::v1 as pb;
+use crate::store::api_keys::{self, NewApiKey};
+use crate::store::retry;
+
+pub async fn create(state: &AppState, request: Request<pb::CreateApiKeyRequest>) -> Result<pb::CreateApiKeyResponse> {
+    let tenant = tenant_of(&request)?;
+    let input = request.into_inner().api_key.unwrap_or_default();
+    let mut v = Violations::new();
+    let display_name = v.take("api_key.display_name", DisplayName::parse(&input.display_name));
+    let scope = match pb::ApiKeyScope::try_from(input.scope) {
+        Ok(pb::ApiKeyScope::TenantAdmin) => Some(Scope::TenantAdmin),
+        Ok(pb::ApiKeyScope::Agent) => Some(Scope::Agent),
+        Ok(pb::ApiKeyScope::ReadOnly) => Some(Scope::ReadOnly),
+        Ok(pb::ApiKeyScope::PlatformAdmin) => {
+            v.add("api_key.scope", "platform-admin keys are created with the askpro command line only");
+            None
+        }
+        _ => {
+            v.add("api_key.scope", "must be TENANT_ADMIN, AGENT or READ_ONLY");
+            None
+        }
+    };
+    let expire_time = match &input.expire_time {
+        None => None,
+        Some(ts) => match convert::instant(ts) {
+            Some(at) if at > chrono::Utc::now() => Some(at),
+            Some(_) => {
+                v.add("api_key.expire_time", "must lie in the future");
+                None
+            }
+            None => {
+                v.add("api_key.expire_time", "is not a valid timestamp");
+                None
+            }
+        },
+    };
+    v.finish()?;
+    let issued = api_key::issue();
+    let new = NewApiKey {
+        display_name: display_name.map(DisplayName::into_inner).unwrap_or_default(),
+        scope: scope.unwrap_or(Scope::ReadOnly),
+        expire_time,
+    };
+    let row = retry(|| async {
+        let tx = state.store.write(tenant).await?;
+        let out = api_keys::create(&tx, &issued, new.clone()).await?;
+        tx.commit().await?;
+        Ok(out)
+    })
+    .await?;
+    Ok(pb::CreateApiKeyResponse {
+        api_key: Some(convert::api_key(row)),
+        secret: issued.full_key.expose_secret().to_owned(),
+    })
+}
+
+pub async fn list(state: &AppState, request: Request<pb::ListApiKeysRequest>) -> Result<pb::ListApiKeysResponse> {
+    let tenant = tenant_of(&request)?;
+    let req = request.into_inner();
+    let filter = format!("api_keys;revoked={}", req.show_revoked);
+    let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &filter)?;
+    let mut rows = {
+        let tx = state.store.read(tenant).await?;
+        let out = api_keys::list(&tx, &page, req.show_revoked).await?;
+        tx.commit().await?;
+        out
+    };
+    let next_page_token = page.finish(&mut rows, |r| r.id);
+    Ok(pb::ListApiKeysResponse { api_keys: rows.into_iter().map(convert::api_key).collect(), next_page_token })
+}
+
+pub async fn revoke(state: &AppState, request: Request<pb::RevokeApiKeyRequest>) -> Result<pb::RevokeApiKeyResponse> {
+    let tenant = tenant_of(&request)?;
+    let id = ApiKeyId::parse("id", &request.get_ref().id)?;
+    let row = retry(|| async {
+        let tx = state.store.write(tenant).await?;
+        let out = api_keys::revoke(&tx, id).await?;
+        tx.commit().await?;
+        Ok(out)
+    })
+    .await?;
+    Ok(pb::RevokeApiKeyResponse { api_key: Some(convert::api_key(row)) })
+}
