@@ -10,4 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod layers;
 pub mod proto;
+pub mod seed;
+pub mod server;
 pub mod store;
+pub mod telemetry;

@@ -1,1 +1,173 @@
-fn main() {}
+//! The `askpro` command: serve, migrate, seed the demo tenant, and create
+//! platform-admin keys.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use askpro::config::Config;
+use askpro::seed::{DemoSeed, seed_demo};
+use askpro::store::Store;
+use askpro::{server, telemetry};
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+
+#[derive(Parser)]
+#[command(name = "askpro", version, about = "Appointment-booking backend for AI phone assistants")]
+struct Cli {
+    /// TOML configuration file (default: ./askpro.toml when present). Every
+    /// setting can also be given as ASKPRO_<SETTING>.
+    #[arg(long, global = true, env = "ASKPRO_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (gRPC, grpc-web and HTTP on one port).
+    Serve {
+        /// Address to listen on (overrides ASKPRO_LISTEN and the file).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Create the demo tenant if absent and print fresh demo keys.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed data.
+    Seed {
+        #[command(subcommand)]
+        what: SeedCommand,
+    },
+    /// Manage platform-admin keys (never available through the API).
+    PlatformKey {
+        #[command(subcommand)]
+        action: PlatformKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// Create the demo hair salon (if absent) and print fresh keys.
+    Demo {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlatformKeyCommand {
+    /// Create a platform-admin key and print it once.
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long, default_value = "platform admin")]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref()).context("reading configuration")?;
+    if let Command::Serve { listen: Some(listen), .. } = &cli.command {
+        config.listen = *listen;
+    }
+    telemetry::init(&config);
+
+    match cli.command {
+        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Migrate => {
+            let store = Store::connect(&config).await?;
+            store.migrate().await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Seed { what: SeedCommand::Demo { json } } => {
+            let state = server::prepare(config).await?;
+            let seed = seed_demo(&state.store).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&seed)?);
+            } else {
+                print_demo(&seed, None);
+            }
+            Ok(())
+        }
+        Command::PlatformKey { action: PlatformKeyCommand::Create { name } } => {
+            let state = server::prepare(config).await?;
+            let issued = askpro::domain::api_key::issue();
+            let tx = state.store.platform().await?;
+            askpro::store::api_keys::create_platform_admin(&tx, &issued, name).await?;
+            tx.commit().await?;
+            println!("{}", issued.full_key.expose_secret());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let grace = Duration::from_secs(config.shutdown_grace_period_secs);
+    let listen = config.listen;
+    let state = server::prepare(config).await?;
+    if demo {
+        let seed = seed_demo(&state.store).await?;
+        print_demo(&seed, Some(listen));
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, "askpro serving gRPC, grpc-web and HTTP");
+
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = signalled_tx.send(());
+    };
+    let server = server::serve(state, listener, shutdown);
+    // In-flight calls get the grace period; long streams are cut after it.
+    let deadline = async move {
+        if signalled_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => result?,
+        () = deadline => tracing::warn!("grace period over; closing remaining connections"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return ctrl_c.await.unwrap_or_default(),
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or_default();
+}
+
+fn print_demo(seed: &DemoSeed, listen: Option<SocketAddr>) {
+    let verb = if seed.created { "created" } else { "already present" };
+    println!("Demo tenant \"{}\" {verb} (id {}).", askpro::seed::DEMO_TENANT_NAME, seed.tenant_id);
+    println!("Fresh demo keys (shown once; earlier demo keys are revoked):");
+    println!("  platform admin: {}", seed.platform_admin_key);
+    println!("  tenant admin:   {}", seed.tenant_admin_key);
+    println!("  agent:          {}", seed.agent_key);
+    if let Some(listen) = listen {
+        println!();
+        println!(
+            "Try: grpcurl -plaintext -H 'authorization: Bearer {}' {listen} askpro.tenant.v1.TenantService/ListBranches",
+            seed.agent_key
+        );
+    }
+}
