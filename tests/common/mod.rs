@@ -1,0 +1,345 @@
+//! Test harness: a real server on 127.0.0.1:0 over a fresh database (a SQLite
+//! file in a temporary folder, or a new PostgreSQL database on
+//! ASKPRO_TEST_DATABASE_URL), and small builders for tenants.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use askpro::api::AppState;
+use askpro::config::Config;
+use askpro::proto::tenant::v1 as pb;
+use askpro::proto::tenant::v1::tenant_service_client::TenantServiceClient;
+use askpro::server;
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body against a server on SQLite and one on PostgreSQL
+/// (the latter only when ASKPRO_TEST_DATABASE_URL is set; otherwise it says
+/// it was skipped).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let server = common::TestServer::start(common::Backend::Sqlite).await.expect("sqlite always runs");
+                    super::$name(&server).await;
+                    server.stop().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(server) = common::TestServer::start(common::Backend::Postgres).await else {
+                        eprintln!("skipped: set ASKPRO_TEST_DATABASE_URL to run {} on PostgreSQL", stringify!($name));
+                        return;
+                    };
+                    super::$name(&server).await;
+                    server.stop().await;
+                }
+            }
+        )*
+    };
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub enum TestDb {
+    Sqlite { _dir: tempfile::TempDir, url: String },
+    Postgres { admin_url: String, name: String, url: String },
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("askpro.db").display());
+                Some(TestDb::Sqlite { _dir: dir, url })
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("ASKPRO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+                let name = format!("askpro_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = Database::connect(&admin_url).await.expect("connect to ASKPRO_TEST_DATABASE_URL");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin.close().await.ok();
+                let url = with_database(&admin_url, &name);
+                Some(TestDb::Postgres { admin_url, name, url })
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            TestDb::Sqlite { .. } => Backend::Sqlite,
+            TestDb::Postgres { .. } => Backend::Postgres,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name, .. } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async; use a small runtime of its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(&admin_url).await.ok()?;
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                    admin.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map(|(b, q)| (b, Some(q))).unwrap_or((url, None));
+    let prefix = match base.rfind('/') {
+        Some(index) if index > "postgres://".len() => &base[..index],
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub channel: Channel,
+    pub state: AppState,
+    pub db: TestDb,
+    platform_key: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<askpro::error::Result<()>>,
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        database_url: SecretString::from(database_url.to_owned()),
+        database_max_connections: 5,
+        log_filter: "warn".into(),
+        ..Config::default()
+    }
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Option<Self> {
+        let db = TestDb::create(backend).await?;
+        let state = server::prepare(test_config(db.url())).await.expect("server prepares");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::serve(state.clone(), listener, async move {
+            let _ = signal.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
+        let issued = askpro::domain::api_key::issue();
+        let tx = state.store.platform().await.expect("platform tx");
+        askpro::store::api_keys::create_platform_admin(&tx, &issued, "test platform admin".into())
+            .await
+            .expect("platform key");
+        tx.commit().await.expect("commit");
+        let platform_key = issued.full_key.expose_secret().to_owned();
+        Some(Self { addr, channel, state, db, platform_key, shutdown: Some(shutdown), task })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub fn platform_key(&self) -> &str {
+        &self.platform_key
+    }
+
+    pub fn tenants(&self) -> TenantServiceClient<Channel> {
+        TenantServiceClient::new(self.channel.clone())
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// A tenant with an admin, an agent and a read-only key, one branch, one
+    /// service and one staff member offering it, all made through the API.
+    pub async fn tenant(&self, name: &str) -> TenantFixture {
+        let mut client = self.tenants();
+        let tenant = client
+            .create_tenant(authed(
+                pb::CreateTenantRequest {
+                    request_id: String::new(),
+                    tenant: Some(pb::Tenant {
+                        display_name: name.into(),
+                        time_zone: "Europe/Berlin".into(),
+                        region_code: "DE".into(),
+                        ..Default::default()
+                    }),
+                },
+                &self.platform_key,
+            ))
+            .await
+            .expect("create tenant")
+            .into_inner()
+            .tenant
+            .expect("tenant");
+        let admin =
+            create_key(&mut client, as_tenant(&self.platform_key, &tenant.id), pb::ApiKeyScope::TenantAdmin).await;
+        let agent = create_key(&mut client, Key::Tenant(&admin), pb::ApiKeyScope::Agent).await;
+        let reader = create_key(&mut client, Key::Tenant(&admin), pb::ApiKeyScope::ReadOnly).await;
+        let branch = client
+            .create_branch(authed(
+                pb::CreateBranchRequest {
+                    request_id: String::new(),
+                    branch: Some(pb::Branch {
+                        display_name: format!("{name} Mitte"),
+                        time_zone: "Europe/Berlin".into(),
+                        phone_numbers: vec!["030 1234567".into()],
+                        ..Default::default()
+                    }),
+                },
+                &admin,
+            ))
+            .await
+            .expect("create branch")
+            .into_inner()
+            .branch
+            .expect("branch");
+        let service = client
+            .create_service(authed(
+                pb::CreateServiceRequest {
+                    request_id: String::new(),
+                    service: Some(pb::Service {
+                        display_name: "Haircut".into(),
+                        duration: Some(minutes(45)),
+                        ..Default::default()
+                    }),
+                },
+                &admin,
+            ))
+            .await
+            .expect("create service")
+            .into_inner()
+            .service
+            .expect("service");
+        let staff = client
+            .create_staff(authed(
+                pb::CreateStaffRequest {
+                    request_id: String::new(),
+                    staff: Some(pb::Staff {
+                        branch_id: branch.id.clone(),
+                        display_name: "Anna".into(),
+                        service_ids: vec![service.id.clone()],
+                        ..Default::default()
+                    }),
+                },
+                &admin,
+            ))
+            .await
+            .expect("create staff")
+            .into_inner()
+            .staff
+            .expect("staff");
+        TenantFixture { id: tenant.id, admin, agent, reader, branch, service, staff }
+    }
+}
+
+pub struct TenantFixture {
+    pub id: String,
+    pub admin: String,
+    pub agent: String,
+    pub reader: String,
+    pub branch: pb::Branch,
+    pub service: pb::Service,
+    pub staff: pb::Staff,
+}
+
+/// How a request authenticates.
+#[derive(Clone, Copy)]
+pub enum Key<'a> {
+    Tenant(&'a str),
+    Platform { key: &'a str, tenant: &'a str },
+}
+
+pub fn as_tenant<'a>(key: &'a str, tenant: &'a str) -> Key<'a> {
+    Key::Platform { key, tenant }
+}
+
+async fn create_key(client: &mut TenantServiceClient<Channel>, key: Key<'_>, scope: pb::ApiKeyScope) -> String {
+    let request = pb::CreateApiKeyRequest {
+        api_key: Some(pb::ApiKey { display_name: format!("{scope:?} key"), scope: scope as i32, ..Default::default() }),
+    };
+    client.create_api_key(with_key(request, key)).await.expect("create key").into_inner().secret
+}
+
+/// A request carrying `authorization: Bearer <key>`.
+pub fn authed<T>(message: T, key: &str) -> Request<T> {
+    with_key(message, Key::Tenant(key))
+}
+
+pub fn with_key<T>(message: T, key: Key<'_>) -> Request<T> {
+    let mut request = Request::new(message);
+    let (key, tenant) = match key {
+        Key::Tenant(key) => (key, None),
+        Key::Platform { key, tenant } => (key, Some(tenant)),
+    };
+    request.metadata_mut().insert("authorization", format!("Bearer {key}").parse().expect("ascii key"));
+    if let Some(tenant) = tenant {
+        request.metadata_mut().insert("x-askpro-tenant-id", tenant.parse().expect("ascii id"));
+    }
+    request
+}
+
+pub fn minutes(n: i64) -> prost_types::Duration {
+    prost_types::Duration { seconds: n * 60, nanos: 0 }
+}
+
+/// Asserts a call failed with `code`, and returns the status for more checks.
+#[track_caller]
+pub fn expect_code<T: std::fmt::Debug>(result: Result<tonic::Response<T>, Status>, code: Code) -> Status {
+    match result {
+        Ok(response) => panic!("expected {code:?}, got OK: {:?}", response.into_inner()),
+        Err(status) => {
+            assert_eq!(status.code(), code, "unexpected status: {status:?}");
+            status
+        }
+    }
+}
+
+/// The ErrorInfo reason of a status.
+pub fn reason(status: &Status) -> String {
+    use tonic_types::StatusExt;
+    status.get_error_details().error_info().map(|info| info.reason.clone()).unwrap_or_default()
+}
+
+/// The fields named in a status's BadRequest details.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
