@@ -66,12 +66,12 @@ impl Default for Config {
 impl Config {
     /// Loads defaults, then `file` (or `askpro.toml` in the working directory
     /// when present), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let toml = match file {
             Some(path) => Toml::file_exact(path),
             None => Toml::file(PathBuf::from("askpro.toml")),
         };
-        Figment::new().merge(toml).merge(Env::prefixed("ASKPRO_").ignore(&["CONFIG"])).extract()
+        Figment::new().merge(toml).merge(Env::prefixed("ASKPRO_").ignore(&["CONFIG"])).extract().map_err(Box::new)
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn defaults_use_embedded_sqlite_on_localhost() {
         figment::Jail::expect_with(|_jail| {
-            let config = Config::load(None)?;
+            let config = Config::load(None).map_err(|e| *e)?;
             assert_eq!(config.listen.to_string(), "127.0.0.1:50051");
             assert!(config.database_url.expose_secret().starts_with("sqlite://"));
             assert!(!config.is_postgres());
@@ -103,7 +103,7 @@ mod tests {
             jail.create_file("askpro.toml", "listen = \"127.0.0.1:7000\"\nlog_filter = \"debug\"")?;
             jail.set_env("ASKPRO_LISTEN", "127.0.0.1:7001");
             jail.set_env("ASKPRO_DATABASE_URL", "postgres://u:hunter2@db/askpro");
-            let config = Config::load(None)?;
+            let config = Config::load(None).map_err(|e| *e)?;
             assert_eq!(config.listen.to_string(), "127.0.0.1:7001");
             assert_eq!(config.log_filter, "debug");
             assert!(config.is_postgres());

@@ -207,7 +207,8 @@ mod tests {
         let d = |seconds| prost_types::Duration { seconds, nanos: 0 };
         assert_eq!(minutes_within(Some(&d(2700)), 5, 1440), Ok(Some(45)));
         assert!(minutes_within(Some(&d(30)), 5, 1440).is_err());
-        assert!(minutes_within(Some(&d(60)), 5, 1440).is_ok());
+        assert!(minutes_within(Some(&d(60)), 5, 1440).is_err(), "1 minute is below the minimum");
+        assert_eq!(minutes_within(Some(&d(300)), 5, 1440), Ok(Some(5)));
         assert!(minutes_within(Some(&d(3 * 86400)), 5, 1440).is_err());
         assert_eq!(minutes_within(None, 5, 1440), Ok(None));
     }

@@ -35,22 +35,20 @@ pub async fn create(state: &AppState, request: Request<pb::CreateBranchRequest>)
     retry(|| async {
         let owned = state.store.write(tenant).await?;
         let tx = &owned;
-        let out = {
-            create_once(tx, "CreateBranch", &req.request_id, &fingerprint, async {
-                let region = effective_region(tx, region_code.clone()).await?;
-                let phone_numbers = parse_phone_numbers(&input.phone_numbers, &region)?;
-                let new = NewBranch {
-                    display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
-                    time_zone: time_zone.clone().map(TimeZoneName::into_inner).unwrap_or_default(),
-                    region_code: region.into_inner(),
-                    address: address.clone().unwrap_or_default(),
-                    phone_numbers,
-                };
-                let branch = branches::create(tx, new).await?;
-                Ok(pb::CreateBranchResponse { branch: Some(convert::branch(branch)) })
-            })
-            .await
-        }?;
+        let out = create_once(tx, "CreateBranch", &req.request_id, &fingerprint, async {
+            let region = effective_region(tx, region_code.clone()).await?;
+            let phone_numbers = parse_phone_numbers(&input.phone_numbers, &region)?;
+            let new = NewBranch {
+                display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
+                time_zone: time_zone.clone().map(TimeZoneName::into_inner).unwrap_or_default(),
+                region_code: region.into_inner(),
+                address: address.clone().unwrap_or_default(),
+                phone_numbers,
+            };
+            let branch = branches::create(tx, new).await?;
+            Ok(pb::CreateBranchResponse { branch: Some(convert::branch(branch)) })
+        })
+        .await?;
         owned.commit().await?;
         Ok(out)
     })
@@ -141,9 +139,8 @@ pub async fn delete(state: &AppState, request: Request<pb::DeleteBranchRequest>)
     let id = BranchId::parse("id", &req.id)?;
     retry(|| async {
         let tx = state.store.write(tenant).await?;
-        let out = branches::delete(&tx, id, &req.etag).await?;
-        tx.commit().await?;
-        Ok(out)
+        branches::delete(&tx, id, &req.etag).await?;
+        tx.commit().await
     })
     .await?;
     Ok(pb::DeleteBranchResponse {})

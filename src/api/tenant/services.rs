@@ -78,18 +78,16 @@ pub async fn create(state: &AppState, request: Request<pb::CreateServiceRequest>
     retry(|| async {
         let owned = state.store.write(tenant).await?;
         let tx = &owned;
-        let out = {
-            create_once(tx, "CreateService", &req.request_id, &fingerprint, async {
-                let new = NewService {
-                    display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
-                    description: description.clone().unwrap_or_default(),
-                    timings: timings.clone(),
-                };
-                let row = services::create(tx, new).await?;
-                Ok(pb::CreateServiceResponse { service: Some(convert::service(row)) })
-            })
-            .await
-        }?;
+        let out = create_once(tx, "CreateService", &req.request_id, &fingerprint, async {
+            let new = NewService {
+                display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
+                description: description.clone().unwrap_or_default(),
+                timings: timings.clone(),
+            };
+            let row = services::create(tx, new).await?;
+            Ok(pb::CreateServiceResponse { service: Some(convert::service(row)) })
+        })
+        .await?;
         owned.commit().await?;
         Ok(out)
     })
@@ -174,9 +172,8 @@ pub async fn delete(state: &AppState, request: Request<pb::DeleteServiceRequest>
     let id = ServiceId::parse("id", &req.id)?;
     retry(|| async {
         let tx = state.store.write(tenant).await?;
-        let out = services::delete(&tx, id, &req.etag).await?;
-        tx.commit().await?;
-        Ok(out)
+        services::delete(&tx, id, &req.etag).await?;
+        tx.commit().await
     })
     .await?;
     Ok(pb::DeleteServiceResponse {})

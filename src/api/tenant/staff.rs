@@ -33,19 +33,17 @@ pub async fn create(state: &AppState, request: Request<pb::CreateStaffRequest>) 
     retry(|| async {
         let owned = state.store.write(tenant).await?;
         let tx = &owned;
-        let out = {
-            create_once(tx, "CreateStaff", &req.request_id, &fingerprint, async {
-                let new = NewStaff {
-                    branch_id: branch_id.map(|b| b.0).unwrap_or_default(),
-                    display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
-                    email: email.clone().unwrap_or_default(),
-                    service_ids: service_ids.clone(),
-                };
-                let member = staff::create(tx, new).await?;
-                Ok(pb::CreateStaffResponse { staff: Some(convert::staff(member)) })
-            })
-            .await
-        }?;
+        let out = create_once(tx, "CreateStaff", &req.request_id, &fingerprint, async {
+            let new = NewStaff {
+                branch_id: branch_id.map(|b| b.0).unwrap_or_default(),
+                display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
+                email: email.clone().unwrap_or_default(),
+                service_ids: service_ids.clone(),
+            };
+            let member = staff::create(tx, new).await?;
+            Ok(pb::CreateStaffResponse { staff: Some(convert::staff(member)) })
+        })
+        .await?;
         owned.commit().await?;
         Ok(out)
     })
@@ -127,9 +125,8 @@ pub async fn delete(state: &AppState, request: Request<pb::DeleteStaffRequest>) 
     let id = StaffId::parse("id", &req.id)?;
     retry(|| async {
         let tx = state.store.write(tenant).await?;
-        let out = staff::delete(&tx, id, &req.etag).await?;
-        tx.commit().await?;
-        Ok(out)
+        staff::delete(&tx, id, &req.etag).await?;
+        tx.commit().await
     })
     .await?;
     Ok(pb::DeleteStaffResponse {})

@@ -34,13 +34,11 @@ pub async fn create(state: &AppState, request: Request<pb::CreateTenantRequest>)
     retry(|| async {
         let owned = state.store.platform().await?;
         let tx = &owned;
-        let out = {
-            create_once(tx, "CreateTenant", &req.request_id, &fingerprint, async {
-                let row = tenants::create(tx, new()).await?;
-                Ok(pb::CreateTenantResponse { tenant: Some(convert::tenant(row)) })
-            })
-            .await
-        }?;
+        let out = create_once(tx, "CreateTenant", &req.request_id, &fingerprint, async {
+            let row = tenants::create(tx, new()).await?;
+            Ok(pb::CreateTenantResponse { tenant: Some(convert::tenant(row)) })
+        })
+        .await?;
         owned.commit().await?;
         Ok(out)
     })
