@@ -5,4 +5,5 @@ pub mod ids;
 pub mod page;
 pub mod phone;
 pub mod scope;
+pub mod slots;
 pub mod validate;

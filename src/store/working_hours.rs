@@ -6,13 +6,7 @@ use super::entities::working_hours;
 use super::{TenantTx, all_set};
 use crate::error::Result;
 
-/// One interval: ISO day of week (1 = Monday), start and end minute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WeeklyInterval {
-    pub day_of_week: i16,
-    pub start_minute: i32,
-    pub end_minute: i32,
-}
+pub use crate::domain::slots::WeeklyInterval;
 
 /// Replaces the whole week of `staff_id`.
 pub async fn replace(tx: &TenantTx, staff_id: Uuid, intervals: &[WeeklyInterval]) -> Result<()> {

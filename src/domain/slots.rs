@@ -1,0 +1,361 @@
+//! Free slots: where a service fits in a staff member's open time.
+//!
+//! Open time is the weekly hours of the branch's local time (a date override
+//! replaces a day's hours), minus absences. A candidate start is a local
+//! wall-clock time on the slot-step grid (minutes since local midnight that
+//! are multiples of the step), converted with the IANA database: a wall time
+//! in a spring-forward gap does not exist and yields no slot; a wall time in a
+//! fall-back fold exists twice and yields one slot per real instant. Interval
+//! boundaries resolve like RFC 9557 "compatible" (a gap moves forward, a fold
+//! takes the earlier instant), so a 09:00-17:00 day lasts 8 real hours unless
+//! a change falls inside it.
+//!
+//! Appointments and live holds are given as their buffered ranges
+//! `[start - buffer_before, end + buffer_after)`; a new slot conflicts when its
+//! own buffered range overlaps one. That is exactly "B blocks
+//! [B.start - B.before - new.after, B.end + B.after + new.before)".
+//! All instants are Unix seconds.
+use std::collections::HashMap;
+
+use jiff::civil::{Date, DateTime};
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::{Timestamp, ToSpan};
+use uuid::Uuid;
+
+/// One weekly interval: ISO day of week (1 = Monday), minutes after local
+/// midnight, end exclusive (1440 = the end of the day).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WeeklyInterval {
+    pub day_of_week: i16,
+    pub start_minute: i32,
+    pub end_minute: i32,
+}
+
+/// A service's timing rules, in minutes.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceRules {
+    pub duration: i64,
+    pub buffer_before: i64,
+    pub buffer_after: i64,
+    pub minimum_notice: i64,
+    pub booking_horizon: i64,
+    pub slot_step: i64,
+}
+
+impl ServiceRules {
+    /// The buffered range a booking of this service starting at `start` blocks.
+    pub fn blocked_range(&self, start: i64) -> (i64, i64) {
+        (start - self.buffer_before * 60, start + (self.duration + self.buffer_after) * 60)
+    }
+}
+
+/// Everything that decides one staff member's availability.
+#[derive(Clone, Debug, Default)]
+pub struct StaffCalendar {
+    pub staff_id: Uuid,
+    pub weekly: Vec<WeeklyInterval>,
+    /// Days whose hours replace the weekly ones (empty: closed that day).
+    pub overrides: HashMap<Date, Vec<(i32, i32)>>,
+    /// Absences: real-time ranges removed from open time.
+    pub absences: Vec<(i64, i64)>,
+    /// Buffered ranges of active appointments and live holds.
+    pub busy: Vec<(i64, i64)>,
+}
+
+/// A free slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Slot {
+    pub start: i64,
+    pub staff_id: Uuid,
+    pub end: i64,
+}
+
+/// The question: which slots start in `[from, to)`, seen at `now`.
+#[derive(Clone, Debug)]
+pub struct SlotQuery {
+    pub time_zone: TimeZone,
+    pub from: i64,
+    pub to: i64,
+    pub now: i64,
+    pub rules: ServiceRules,
+}
+
+/// All free slots of `calendars` for `query`, ordered by start, then staff.
+pub fn available_slots(query: &SlotQuery, calendars: &[StaffCalendar]) -> Vec<Slot> {
+    let earliest = query.from.max(query.now + query.rules.minimum_notice * 60);
+    let latest = query.to.min(query.now + query.rules.booking_horizon * 60 + 1);
+    if earliest >= latest || query.rules.duration <= 0 || query.rules.slot_step <= 0 {
+        return Vec::new();
+    }
+    let mut slots = Vec::new();
+    for calendar in calendars {
+        for date in local_dates(&query.time_zone, earliest, latest) {
+            for (open_start, open_end, first_minute, last_minute) in open_intervals(&query.time_zone, calendar, date) {
+                let step = query.rules.slot_step as i32;
+                let mut minute = (first_minute + step - 1).div_euclid(step) * step;
+                while minute < last_minute {
+                    for start in wall_time_instants(&query.time_zone, date, minute) {
+                        let end = start + query.rules.duration * 60;
+                        let fits = start >= open_start && end <= open_end;
+                        let wanted = start >= earliest && start < latest;
+                        if fits && wanted && is_free(calendar, &query.rules, start, end) {
+                            slots.push(Slot { start, staff_id: calendar.staff_id, end });
+                        }
+                    }
+                    minute += step;
+                }
+            }
+        }
+    }
+    slots.sort();
+    slots.dedup();
+    slots
+}
+
+fn is_free(calendar: &StaffCalendar, rules: &ServiceRules, start: i64, end: i64) -> bool {
+    let absent = calendar.absences.iter().any(|&(a, b)| start < b && end > a);
+    let (blocked_start, blocked_end) = rules.blocked_range(start);
+    let busy = calendar.busy.iter().any(|&(a, b)| blocked_start < b && blocked_end > a);
+    !absent && !busy
+}
+
+/// Local dates that can hold a slot starting in `[from, to)`.
+fn local_dates(tz: &TimeZone, from: i64, to: i64) -> Vec<Date> {
+    let date_of = |s: i64| tz.to_datetime(Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)).date();
+    let (first, last) = (date_of(from), date_of(to));
+    let mut dates = Vec::new();
+    let mut date = first;
+    while date <= last {
+        dates.push(date);
+        match date.checked_add(1.day()) {
+            Ok(next) => date = next,
+            Err(_) => break,
+        }
+    }
+    dates
+}
+
+/// The day's open intervals as (real start, real end, first minute, last minute).
+fn open_intervals(tz: &TimeZone, calendar: &StaffCalendar, date: Date) -> Vec<(i64, i64, i32, i32)> {
+    let minutes: Vec<(i32, i32)> = match calendar.overrides.get(&date) {
+        Some(hours) => hours.clone(),
+        None => {
+            let day = i16::from(date.weekday().to_monday_one_offset());
+            calendar
+                .weekly
+                .iter()
+                .filter(|i| i.day_of_week == day)
+                .map(|i| (i.start_minute, i.end_minute))
+                .collect()
+        }
+    };
+    minutes
+        .into_iter()
+        .filter_map(|(start, end)| Some((boundary(tz, date, start)?, boundary(tz, date, end)?, start, end)))
+        .collect()
+}
+
+/// A wall time as one real instant, "compatible" resolution; 1440 is the
+/// next day's midnight.
+fn boundary(tz: &TimeZone, date: Date, minute: i32) -> Option<i64> {
+    let (date, minute) = if minute >= 1440 { (date.tomorrow().ok()?, minute - 1440) } else { (date, minute) };
+    let dt = wall_time(date, minute)?;
+    tz.to_ambiguous_timestamp(dt).compatible().ok().map(|t| t.as_second())
+}
+
+/// Every real instant at which the wall clock shows `minute` on `date`:
+/// none in a gap, two in a fold.
+fn wall_time_instants(tz: &TimeZone, date: Date, minute: i32) -> Vec<i64> {
+    let Some(dt) = wall_time(date, minute) else { return Vec::new() };
+    let at = |offset: jiff::tz::Offset| offset.to_timestamp(dt).ok().map(|t| t.as_second());
+    match tz.to_ambiguous_timestamp(dt).offset() {
+        AmbiguousOffset::Unambiguous { offset } => at(offset).into_iter().collect(),
+        AmbiguousOffset::Gap { .. } => Vec::new(),
+        AmbiguousOffset::Fold { before, after } => at(before).into_iter().chain(at(after)).collect(),
+    }
+}
+
+fn wall_time(date: Date, minute: i32) -> Option<DateTime> {
+    if !(0..1440).contains(&minute) {
+        return None;
+    }
+    Some(date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(duration: i64, step: i64) -> ServiceRules {
+        ServiceRules {
+            duration,
+            buffer_before: 0,
+            buffer_after: 0,
+            minimum_notice: 0,
+            booking_horizon: 365 * 24 * 60,
+            slot_step: step,
+        }
+    }
+
+    /// "Now" for the tests: well before every date used, within the horizon.
+    const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+    fn instant(text: &str) -> i64 {
+        text.parse::<Timestamp>().unwrap().as_second()
+    }
+
+    fn every_day(start: i32, end: i32) -> Vec<WeeklyInterval> {
+        (1..=7).map(|d| WeeklyInterval { day_of_week: d, start_minute: start, end_minute: end }).collect()
+    }
+
+    fn query(zone: &str, from: &str, to: &str, rules: ServiceRules) -> SlotQuery {
+        SlotQuery { time_zone: TimeZone::get(zone).unwrap(), from: instant(from), to: instant(to), now: NOW, rules }
+    }
+
+    fn staff(weekly: Vec<WeeklyInterval>) -> StaffCalendar {
+        StaffCalendar { staff_id: Uuid::from_u128(1), weekly, ..Default::default() }
+    }
+
+    fn starts(slots: &[Slot]) -> Vec<String> {
+        slots.iter().map(|s| Timestamp::from_second(s.start).unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn spring_forward_skips_the_missing_hour() {
+        // Berlin, 2026-03-29: 02:00 CET jumps to 03:00 CEST.
+        let q = query("Europe/Berlin", "2026-03-29T00:00:00Z", "2026-03-29T03:00:00Z", rules(30, 30));
+        let slots = available_slots(&q, &[staff(every_day(60, 5 * 60))]);
+        // Local 01:00, 01:30 (CET, UTC+1), then 03:00, 03:30, 04:00, 04:30 (CEST, UTC+2).
+        assert_eq!(
+            starts(&slots),
+            vec![
+                "2026-03-29T00:00:00Z",
+                "2026-03-29T00:30:00Z",
+                "2026-03-29T01:00:00Z",
+                "2026-03-29T01:30:00Z",
+                "2026-03-29T02:00:00Z",
+                "2026-03-29T02:30:00Z"
+            ]
+        );
+    }
+
+    #[test]
+    fn fall_back_offers_the_repeated_hour_once_per_instant() {
+        // Berlin, 2026-10-25: 03:00 CEST falls back to 02:00 CET; 02:xx happens twice.
+        let q = query("Europe/Berlin", "2026-10-24T22:00:00Z", "2026-10-25T03:00:00Z", rules(30, 30));
+        let slots = available_slots(&q, &[staff(every_day(2 * 60, 3 * 60))]);
+        // 02:00 CEST (00:00Z), 02:30 CEST, 02:00 CET (01:00Z), 02:30 CET; the interval
+        // 02:00-03:00 resolves to 00:00Z-02:00Z, so all four fit.
+        assert_eq!(
+            starts(&slots),
+            vec!["2026-10-25T00:00:00Z", "2026-10-25T00:30:00Z", "2026-10-25T01:00:00Z", "2026-10-25T01:30:00Z"]
+        );
+    }
+
+    #[test]
+    fn a_working_day_lasts_its_real_hours() {
+        // 09:00-17:00 with 60-minute steps and durations: 8 slots on an ordinary
+        // day, on the spring-forward day (change at 02:00, outside the day) and
+        // in a zone without DST.
+        for (zone, day) in [
+            ("Europe/Berlin", "2026-03-29"),
+            ("Europe/Berlin", "2026-10-25"),
+            ("America/New_York", "2026-03-08"),
+            ("America/New_York", "2026-11-01"),
+            ("Asia/Tokyo", "2026-03-29"),
+        ] {
+            let tz = TimeZone::get(zone).unwrap();
+            let date: Date = day.parse().unwrap();
+            let from = tz.to_ambiguous_timestamp(date.at(0, 0, 0, 0)).compatible().unwrap().as_second();
+            let q = SlotQuery { time_zone: tz, from, to: from + 86_400, now: NOW, rules: rules(60, 60) };
+            let slots = available_slots(&q, &[staff(every_day(9 * 60, 17 * 60))]);
+            assert_eq!(slots.len(), 8, "{zone} {day}");
+            assert_eq!(slots.last().unwrap().end - slots[0].start, 8 * 3600, "{zone} {day}");
+        }
+    }
+
+    #[test]
+    fn a_change_inside_the_day_shortens_or_lengthens_it() {
+        // New York, 2026-03-08: 02:00 -> 03:00. Hours 00:00-06:00 last 5 real hours.
+        let q = query("America/New_York", "2026-03-08T05:00:00Z", "2026-03-08T12:00:00Z", rules(60, 60));
+        let slots = available_slots(&q, &[staff(every_day(0, 6 * 60))]);
+        assert_eq!(slots.len(), 5);
+        // New York, 2026-11-01: 02:00 -> 01:00. Hours 00:00-06:00 last 7 real hours;
+        // wall times 01:00 exists twice.
+        let q = query("America/New_York", "2026-11-01T04:00:00Z", "2026-11-01T12:00:00Z", rules(60, 60));
+        let slots = available_slots(&q, &[staff(every_day(0, 6 * 60))]);
+        assert_eq!(slots.len(), 7);
+    }
+
+    #[test]
+    fn appointments_block_their_time_plus_both_buffers() {
+        let mut r = rules(30, 15);
+        r.buffer_before = 10;
+        r.buffer_after = 5;
+        let booked = instant("2026-06-01T10:00:00Z");
+        // An existing booking 10:00-10:30 with its own buffers 10 before, 5 after.
+        let mut calendar = staff(every_day(0, 1440));
+        calendar.busy.push((booked - 600, booked + 35 * 60));
+        let q = SlotQuery {
+            time_zone: TimeZone::UTC,
+            from: instant("2026-06-01T09:00:00Z"),
+            to: instant("2026-06-01T12:00:00Z"),
+            now: NOW,
+            rules: r,
+        };
+        let slots = starts(&available_slots(&q, &[calendar]));
+        // A new slot ending at S+30 needs S+30+5 <= 09:50, so S <= 09:15;
+        // starting after needs S-10 >= 10:35, so S >= 10:45.
+        assert!(slots.contains(&"2026-06-01T09:15:00Z".to_string()));
+        assert!(!slots.contains(&"2026-06-01T09:30:00Z".to_string()));
+        assert!(!slots.contains(&"2026-06-01T10:30:00Z".to_string()));
+        assert!(slots.contains(&"2026-06-01T10:45:00Z".to_string()));
+    }
+
+    #[test]
+    fn overrides_replace_a_day_and_absences_remove_time() {
+        let mut calendar = staff(every_day(9 * 60, 12 * 60));
+        let monday: Date = "2026-06-01".parse().unwrap();
+        calendar.overrides.insert(monday, vec![(14 * 60, 15 * 60)]);
+        calendar.absences.push((instant("2026-06-02T09:00:00Z"), instant("2026-06-02T11:00:00Z")));
+        let q = query("UTC", "2026-06-01T00:00:00Z", "2026-06-03T00:00:00Z", rules(60, 60));
+        assert_eq!(
+            starts(&available_slots(&q, &[calendar])),
+            vec!["2026-06-01T14:00:00Z", "2026-06-02T11:00:00Z"]
+        );
+    }
+
+    #[test]
+    fn notice_horizon_and_step_alignment_apply() {
+        let mut r = rules(30, 20);
+        r.minimum_notice = 60;
+        r.booking_horizon = 3 * 60;
+        let mut q = query("UTC", "2026-06-01T00:00:00Z", "2026-06-02T00:00:00Z", r);
+        q.now = instant("2026-06-01T09:05:00Z");
+        let slots = starts(&available_slots(&q, &[staff(every_day(9 * 60 + 10, 13 * 60))]));
+        // The grid is 00, 20, 40 past each hour; notice makes 10:05 the earliest,
+        // the horizon 12:05 the latest start.
+        assert_eq!(
+            slots,
+            vec![
+                "2026-06-01T10:20:00Z",
+                "2026-06-01T10:40:00Z",
+                "2026-06-01T11:00:00Z",
+                "2026-06-01T11:20:00Z",
+                "2026-06-01T11:40:00Z",
+                "2026-06-01T12:00:00Z"
+            ]
+        );
+    }
+
+    #[test]
+    fn slots_are_ordered_by_time_then_staff() {
+        let a = StaffCalendar { staff_id: Uuid::from_u128(2), weekly: every_day(9 * 60, 10 * 60), ..Default::default() };
+        let b = StaffCalendar { staff_id: Uuid::from_u128(1), weekly: every_day(9 * 60, 10 * 60), ..Default::default() };
+        let q = query("UTC", "2026-06-01T00:00:00Z", "2026-06-02T00:00:00Z", rules(30, 30));
+        let slots = available_slots(&q, &[a, b]);
+        let order: Vec<(i64, u128)> = slots.iter().map(|s| (s.start, s.staff_id.as_u128())).collect();
+        let t = instant("2026-06-01T09:00:00Z");
+        assert_eq!(order, vec![(t, 1), (t, 2), (t + 1800, 1), (t + 1800, 2)]);
+    }
+}
