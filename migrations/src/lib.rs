@@ -7,6 +7,7 @@ pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_foundation;
+mod m20261124_000002_booking;
 pub mod sql;
 
 pub struct Migrator;
@@ -14,6 +15,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_foundation::Migration)]
+        vec![Box::new(m20261124_000001_foundation::Migration), Box::new(m20261124_000002_booking::Migration)]
     }
 }
