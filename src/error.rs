@@ -12,6 +12,14 @@ use tonic_types::{ErrorDetails, StatusExt};
 /// The ErrorInfo domain of every AskPro error.
 pub const ERROR_DOMAIN: &str = "askpro";
 
+/// A free slot offered instead of a taken one (RFC 3339 texts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlternativeSlot {
+    pub start_time: String,
+    pub local_start_time: String,
+    pub staff_id: String,
+}
+
 /// One invalid request field: its path (`branch.time_zone`) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -48,6 +56,9 @@ pub enum Error {
     /// retries run out.
     #[error("concurrent modification")]
     Conflict,
+    /// The time is claimed by another appointment or live hold.
+    #[error("the slot is taken")]
+    SlotTaken { alternatives: Vec<AlternativeSlot> },
     #[error("{dependency} is unavailable")]
     Unavailable { dependency: &'static str },
     #[error("not implemented: {0}")]
@@ -143,6 +154,24 @@ impl From<Error> for Status {
                     Code::Aborted,
                     "concurrent modification; retry the call".into(),
                     "CONCURRENT_MODIFICATION",
+                    details,
+                )
+            }
+            Error::SlotTaken { alternatives } => {
+                // Alternatives travel in ErrorInfo metadata (documented in the
+                // availability and appointment contracts).
+                let mut metadata = std::collections::HashMap::new();
+                for (index, alt) in alternatives.iter().take(3).enumerate() {
+                    let n = index + 1;
+                    metadata.insert(format!("alternative_{n}_start_time"), alt.start_time.clone());
+                    metadata.insert(format!("alternative_{n}_local_start_time"), alt.local_start_time.clone());
+                    metadata.insert(format!("alternative_{n}_staff_id"), alt.staff_id.clone());
+                }
+                let mut details = ErrorDetails::new();
+                details.set_error_info("SLOT_TAKEN", ERROR_DOMAIN, metadata);
+                Status::with_error_details(
+                    Code::AlreadyExists,
+                    format!("the slot is taken; {} alternative(s) in the error details", alternatives.len().min(3)),
                     details,
                 )
             }

@@ -798,3 +798,47 @@ on_both_databases!(
     cors_preflight_allows_grpc_web_headers,
     plain_http_health_is_json,
 );
+
+// ---------------------------------------------------------------------------
+// Path variants do not slip past authentication.
+
+async fn path_variants_never_reach_a_handler_without_a_key(server: &common::TestServer) {
+    let tenant = server.tenant("Salon Paths").await;
+    let variants = [
+        "//askpro.tenant.v1.TenantService/ListTenants",
+        "/%61skpro.tenant.v1.TenantService/ListTenants",
+        "/askpro.tenant.v1.TenantService/ListTenants/",
+        "/askpro.tenant.v1.TenantService//ListTenants",
+        "/ASKPRO.tenant.v1.TenantService/ListTenants",
+        "/askpro.tenant.v1.TenantService/%4CistTenants",
+        "/askpro.tenant.v1.TenantService/ListTenants%2F",
+        "/./askpro.tenant.v1.TenantService/ListTenants",
+        "/x/../askpro.tenant.v1.TenantService/ListTenants",
+        "//askpro.tenant.v1.TenantService/ListBranches",
+        "/%61skpro.tenant.v1.TenantService/ListBranches",
+    ];
+    for path in variants {
+        for key in [None, Some(tenant.reader.as_str())] {
+            let method =
+                Method { path: path.into(), service: String::new(), name: String::new(), server_streaming: false };
+            let request = match key {
+                None => Request::new(()),
+                Some(key) => authed((), key),
+            };
+            let result = call_raw(&server.channel, &method, request).await;
+            assert!(result.is_err(), "{path} with key {key:?} must not be served: {}", describe(&result));
+        }
+    }
+}
+
+on_both_databases!(path_variants_never_reach_a_handler_without_a_key);
+
+async fn probe_expire_precision(server: &common::TestServer) {
+    let tenant = server.tenant("Probe").await;
+    let at = prost_types::Timestamp { seconds: chrono::Utc::now().timestamp() + 3600, nanos: 123_456_789 };
+    let created = create_key(server, &tenant.admin, pb::ApiKeyScope::Agent, Some(at)).await;
+    let listed = server.tenants().list_api_keys(authed(pb::ListApiKeysRequest::default(), &tenant.admin)).await.unwrap().into_inner().api_keys;
+    let stored = listed.iter().find(|k| Some(&k.id) == created.api_key.as_ref().map(|k| &k.id)).unwrap();
+    eprintln!("PROBE {:?} created={:?} listed={:?} create_time created={:?} listed={:?}", server.backend(), created.api_key.as_ref().unwrap().expire_time, stored.expire_time, created.api_key.as_ref().unwrap().create_time, stored.create_time);
+}
+on_both_databases!(probe_expire_precision);

@@ -142,7 +142,7 @@ impl Workdir {
             let mut args = vec!["serve", "--listen", listen.as_str()];
             args.extend_from_slice(extra);
             let label = format!("{label}-{attempt}");
-            let (mut guard, stdout, stderr) = self.spawn(&args, &label, "debug");
+            let (mut guard, stdout, stderr) = self.spawn(&args, &label, "trace");
             let deadline = Instant::now() + START_TIMEOUT;
             loop {
                 if let Some(status) = guard.try_wait() {

@@ -212,3 +212,144 @@ pub mod idempotency_record {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod customer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "customers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub phone_number: String,
+        pub display_name: String,
+        pub email: String,
+        pub notes: String,
+        pub revision: i64,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+        pub delete_time: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod time_off {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "time_off")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub staff_id: Uuid,
+        pub start_time: Option<DateTimeUtc>,
+        pub end_time: Option<DateTimeUtc>,
+        /// ISO date ("2026-12-24") of a date override.
+        pub override_date: Option<String>,
+        /// JSON `[[start_minute, end_minute], ...]` of a date override.
+        pub intervals: String,
+        pub reason: String,
+        pub create_time: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod appointment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "appointments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub branch_id: Uuid,
+        pub service_id: Uuid,
+        pub staff_id: Uuid,
+        pub customer_id: Uuid,
+        pub start_time: DateTimeUtc,
+        pub end_time: DateTimeUtc,
+        pub status: String,
+        pub source: String,
+        pub notes: String,
+        pub cancel_reason: String,
+        pub call_id: String,
+        pub external_booking_uid: String,
+        pub revision: i64,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod hold {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "holds")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub branch_id: Uuid,
+        pub service_id: Uuid,
+        pub staff_id: Uuid,
+        pub start_time: DateTimeUtc,
+        pub end_time: DateTimeUtc,
+        pub hold_key: String,
+        pub expire_time: DateTimeUtc,
+        /// active, released or converted (expiry is read off expire_time).
+        pub state: String,
+        pub appointment_id: Option<Uuid>,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod slot_claim {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "slot_claims")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub staff_id: Uuid,
+        /// appointment or hold.
+        pub kind: String,
+        pub block_start: DateTimeUtc,
+        pub block_end: DateTimeUtc,
+        pub active: bool,
+        pub expire_time: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -11,6 +11,7 @@ pub mod branches;
 pub mod entities;
 pub mod idempotency;
 pub mod services;
+pub mod slot_claims;
 pub mod staff;
 pub mod tenants;
 pub mod working_hours;

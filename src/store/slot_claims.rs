@@ -1,0 +1,183 @@
+//! Slot claims: the one place that decides whether a staff member's time is
+//! free. An appointment or hold claims its buffered range; a second active
+//! claim overlapping it is refused by the database (PostgreSQL exclusion
+//! constraint) or by the serialized SQLite write transaction (check, then
+//! insert, under the write gate).
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::entities::slot_claim;
+use super::{TenantTx, all_set};
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimKind {
+    Appointment,
+    Hold,
+}
+
+impl ClaimKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ClaimKind::Appointment => "appointment",
+            ClaimKind::Hold => "hold",
+        }
+    }
+}
+
+/// A claim on `[block_start, block_end)` of one staff member's time.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub id: Uuid,
+    pub staff_id: Uuid,
+    pub kind: ClaimKind,
+    pub block_start: DateTime<Utc>,
+    pub block_end: DateTime<Utc>,
+    /// Holds only: when the claim stops counting.
+    pub expire_time: Option<DateTime<Utc>>,
+}
+
+/// Claims the range, or fails with `Error::SlotTaken` (no alternatives yet:
+/// the API layer adds them after the transaction).
+pub async fn claim(tx: &TenantTx, claim: &Claim, now: DateTime<Utc>) -> Result<()> {
+    release_expired_holds(tx, claim.staff_id, claim.block_start, claim.block_end, now).await?;
+    if overlapping(tx, claim.staff_id, claim.block_start, claim.block_end, None).await? > 0 {
+        return Err(Error::SlotTaken { alternatives: Vec::new() });
+    }
+    let row = slot_claim::Model {
+        tenant_id: tx.tenant().0,
+        id: claim.id,
+        staff_id: claim.staff_id,
+        kind: claim.kind.as_str().to_owned(),
+        block_start: claim.block_start,
+        block_end: claim.block_end,
+        active: true,
+        expire_time: claim.expire_time,
+    };
+    slot_claim::Entity::insert(all_set::<slot_claim::ActiveModel, _>(row))
+        .exec_without_returning(tx.conn())
+        .await
+        .map_err(taken_or)?;
+    Ok(())
+}
+
+/// Moves an existing claim (a reschedule) in place: the new range is checked
+/// against every other claim, and the old range is given up in the same
+/// statement, so the appointment never holds neither nor both.
+pub async fn move_claim(
+    tx: &TenantTx,
+    id: Uuid,
+    staff_id: Uuid,
+    block_start: DateTime<Utc>,
+    block_end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    release_expired_holds(tx, staff_id, block_start, block_end, now).await?;
+    if overlapping(tx, staff_id, block_start, block_end, Some(id)).await? > 0 {
+        return Err(Error::SlotTaken { alternatives: Vec::new() });
+    }
+    slot_claim::Entity::update_many()
+        .col_expr(slot_claim::Column::StaffId, Expr::value(staff_id))
+        .col_expr(slot_claim::Column::BlockStart, Expr::value(block_start))
+        .col_expr(slot_claim::Column::BlockEnd, Expr::value(block_end))
+        .filter(slot_claim::Column::TenantId.eq(tx.tenant().0))
+        .filter(slot_claim::Column::Id.eq(id))
+        .exec(tx.conn())
+        .await
+        .map_err(taken_or)?;
+    Ok(())
+}
+
+/// Gives the claim's time back (cancel, release, conversion of a hold).
+pub async fn release(tx: &TenantTx, id: Uuid) -> Result<()> {
+    slot_claim::Entity::update_many()
+        .col_expr(slot_claim::Column::Active, Expr::value(false))
+        .filter(slot_claim::Column::TenantId.eq(tx.tenant().0))
+        .filter(slot_claim::Column::Id.eq(id))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Expired holds count for nothing: deactivate those in the way first, so
+/// the exclusion constraint sees only live claims.
+async fn release_expired_holds(
+    tx: &TenantTx,
+    staff_id: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    slot_claim::Entity::update_many()
+        .col_expr(slot_claim::Column::Active, Expr::value(false))
+        .filter(slot_claim::Column::TenantId.eq(tx.tenant().0))
+        .filter(slot_claim::Column::StaffId.eq(staff_id))
+        .filter(slot_claim::Column::Active.eq(true))
+        .filter(slot_claim::Column::Kind.eq(ClaimKind::Hold.as_str()))
+        .filter(slot_claim::Column::ExpireTime.lte(now))
+        .filter(slot_claim::Column::BlockStart.lt(end))
+        .filter(slot_claim::Column::BlockEnd.gt(start))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+async fn overlapping(
+    tx: &TenantTx,
+    staff_id: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> Result<u64> {
+    let mut query = slot_claim::Entity::find()
+        .filter(slot_claim::Column::TenantId.eq(tx.tenant().0))
+        .filter(slot_claim::Column::StaffId.eq(staff_id))
+        .filter(slot_claim::Column::Active.eq(true))
+        .filter(slot_claim::Column::BlockStart.lt(end))
+        .filter(slot_claim::Column::BlockEnd.gt(start));
+    if let Some(id) = except {
+        query = query.filter(slot_claim::Column::Id.ne(id));
+    }
+    Ok(query.count(tx.conn()).await?)
+}
+
+/// Active, unexpired claims of these staff members overlapping the range,
+/// as (staff, block_start, block_end): what availability must avoid.
+pub async fn busy(
+    tx: &TenantTx,
+    staff_ids: &[Uuid],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)>> {
+    if staff_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = slot_claim::Entity::find()
+        .filter(slot_claim::Column::TenantId.eq(tx.tenant().0))
+        .filter(slot_claim::Column::StaffId.is_in(staff_ids.iter().copied()))
+        .filter(slot_claim::Column::Active.eq(true))
+        .filter(slot_claim::Column::BlockStart.lt(end))
+        .filter(slot_claim::Column::BlockEnd.gt(start))
+        .all(tx.conn())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.expire_time.is_none_or(|at| at > now))
+        .map(|r| (r.staff_id, r.block_start, r.block_end))
+        .collect())
+}
+
+/// PostgreSQL's exclusion_violation (23P01) means a concurrent transaction
+/// claimed the time first: the slot is taken, not a retryable conflict.
+fn taken_or(err: DbErr) -> Error {
+    let exclusion = match &err {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => {
+            matches!(e.as_ref(), sea_orm::sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
+        }
+        _ => false,
+    };
+    if exclusion { Error::SlotTaken { alternatives: Vec::new() } } else { err.into() }
+}
