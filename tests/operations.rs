@@ -290,7 +290,8 @@ async fn seed_json(workdir: &Workdir, label: &str) -> (Seed, String) {
     let json: serde_json::Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{}", run.stdout));
     let object = json.as_object().expect("a JSON object");
-    let text = |name: &str| object.get(name).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("{name}: {json}")).to_owned();
+    let text =
+        |name: &str| object.get(name).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("{name}: {json}")).to_owned();
     let list = |name: &str| -> Vec<String> {
         object
             .get(name)
@@ -460,10 +461,7 @@ async fn serve_demo_prints_keys_and_exits_cleanly_on_sigterm() {
     let mut client = TenantServiceClient::new(channel.clone());
     let branches = list_branches(&mut client, &keys[2]).await.expect("printed agent key works");
     assert_eq!(branches.len(), 1);
-    client
-        .list_tenants(authed(pb::ListTenantsRequest::default(), &keys[0]))
-        .await
-        .expect("printed platform key works");
+    client.list_tenants(authed(pb::ListTenantsRequest::default(), &keys[0])).await.expect("printed platform key works");
     client
         .list_api_keys(authed(pb::ListApiKeysRequest::default(), &keys[1]))
         .await
@@ -520,12 +518,13 @@ async fn platform_key_create_prints_a_key_that_lists_tenants() {
 
     let mut server = workdir.serve(&[], "serve").await;
     let mut client = server.tenants().await;
-    let tenants = tokio::time::timeout(CALL_TIMEOUT, client.list_tenants(authed(pb::ListTenantsRequest::default(), key)))
-        .await
-        .expect("ListTenants timed out")
-        .expect("the new platform key lists tenants")
-        .into_inner()
-        .tenants;
+    let tenants =
+        tokio::time::timeout(CALL_TIMEOUT, client.list_tenants(authed(pb::ListTenantsRequest::default(), key)))
+            .await
+            .expect("ListTenants timed out")
+            .expect("the new platform key lists tenants")
+            .into_inner()
+            .tenants;
     assert!(tenants.is_empty(), "a fresh database has no tenants: {tenants:?}");
     // A platform key can act as a platform admin: create a tenant.
     let created = client
@@ -598,7 +597,12 @@ async fn logs_never_contain_key_secrets_even_for_rejected_keys() {
 
     let log = server.stderr();
     assert_json_lines(&log, "serve stderr");
-    let all: Vec<&str> = seed.keys().into_iter().chain(demo.iter().map(String::as_str)).chain(wrong.iter().map(String::as_str)).collect();
+    let all: Vec<&str> = seed
+        .keys()
+        .into_iter()
+        .chain(demo.iter().map(String::as_str))
+        .chain(wrong.iter().map(String::as_str))
+        .collect();
     assert_no_secrets(&log, "serve stderr", &all);
     assert_no_secrets(&seed_log, "seed stderr", &all);
 }

@@ -8,6 +8,7 @@
 //! code's own `tenant_id` filters.
 pub mod api_keys;
 pub mod branches;
+pub mod customers;
 pub mod entities;
 pub mod idempotency;
 pub mod services;
