@@ -606,3 +606,17 @@ async fn logs_never_contain_key_secrets_even_for_rejected_keys() {
     assert_no_secrets(&log, "serve stderr", &all);
     assert_no_secrets(&seed_log, "seed stderr", &all);
 }
+
+#[test]
+fn log_checks_detect_secrets_and_non_json_lines() {
+    let key = "ak_0193a1b2c3d4e5f60718293a4b5c6d7e_000102030405060708090a0b0c0d0e0f1011121314151617";
+    assert!(is_key(key));
+    assert!(!is_key(&key.to_uppercase()));
+    assert!(!is_key(&key[..key.len() - 1]));
+    assert_eq!(secret_part(key), "000102030405060708090a0b0c0d0e0f1011121314151617");
+    assert_no_secrets(r#"{"message":"ok"}"#, "clean log", &[key]);
+    let leaked = format!(r#"{{"message":"auth","key":"{}"}}"#, secret_part(key));
+    assert!(std::panic::catch_unwind(|| assert_no_secrets(&leaked, "leaky log", &[key])).is_err());
+    assert!(std::panic::catch_unwind(|| assert_json_lines("plain text", "text log")).is_err());
+    assert!(std::panic::catch_unwind(|| assert_json_lines("", "empty log")).is_err());
+}

@@ -25,6 +25,11 @@ pub fn fingerprint(request_without_id: &impl Message) -> Vec<u8> {
 
 /// Runs `create` once per (scope, method, request_id), inside the caller's
 /// transaction so the record and the effect commit together.
+///
+/// The record is inserted first, as a placeholder, and filled in after
+/// `create`: a concurrent duplicate then blocks on the record's key (instead
+/// of racing into the effect's own unique keys), fails with a conflict once
+/// the first commits, and its retry returns the stored response.
 pub async fn create_once<R: Message + Default>(
     tx: &impl Scoped,
     method: &str,
@@ -41,7 +46,8 @@ pub async fn create_once<R: Message + Default>(
         }
         return R::decode(record.response.as_slice()).map_err(Error::internal);
     }
+    idempotency::reserve(tx, method, request_id, fingerprint.to_vec()).await?;
     let response = create.await?;
-    idempotency::save(tx, method, request_id, fingerprint.to_vec(), response.encode_to_vec()).await?;
+    idempotency::complete(tx, method, request_id, response.encode_to_vec()).await?;
     Ok(response)
 }

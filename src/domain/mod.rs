@@ -1,6 +1,7 @@
 //! Pure domain logic: identifiers, validated value types, scopes, API-key
 //! format and paging. No I/O here; neither tonic nor sea-orm is known.
 pub mod api_key;
+pub mod appointment;
 pub mod ids;
 pub mod page;
 pub mod phone;

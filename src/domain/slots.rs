@@ -141,12 +141,7 @@ fn open_intervals(tz: &TimeZone, calendar: &StaffCalendar, date: Date) -> Vec<(i
         Some(hours) => hours.clone(),
         None => {
             let day = i16::from(date.weekday().to_monday_one_offset());
-            calendar
-                .weekly
-                .iter()
-                .filter(|i| i.day_of_week == day)
-                .map(|i| (i.start_minute, i.end_minute))
-                .collect()
+            calendar.weekly.iter().filter(|i| i.day_of_week == day).map(|i| (i.start_minute, i.end_minute)).collect()
         }
     };
     minutes
@@ -319,10 +314,7 @@ mod tests {
         calendar.overrides.insert(monday, vec![(14 * 60, 15 * 60)]);
         calendar.absences.push((instant("2026-06-02T09:00:00Z"), instant("2026-06-02T11:00:00Z")));
         let q = query("UTC", "2026-06-01T00:00:00Z", "2026-06-03T00:00:00Z", rules(60, 60));
-        assert_eq!(
-            starts(&available_slots(&q, &[calendar])),
-            vec!["2026-06-01T14:00:00Z", "2026-06-02T11:00:00Z"]
-        );
+        assert_eq!(starts(&available_slots(&q, &[calendar])), vec!["2026-06-01T14:00:00Z", "2026-06-02T11:00:00Z"]);
     }
 
     #[test]
@@ -350,8 +342,10 @@ mod tests {
 
     #[test]
     fn slots_are_ordered_by_time_then_staff() {
-        let a = StaffCalendar { staff_id: Uuid::from_u128(2), weekly: every_day(9 * 60, 10 * 60), ..Default::default() };
-        let b = StaffCalendar { staff_id: Uuid::from_u128(1), weekly: every_day(9 * 60, 10 * 60), ..Default::default() };
+        let a =
+            StaffCalendar { staff_id: Uuid::from_u128(2), weekly: every_day(9 * 60, 10 * 60), ..Default::default() };
+        let b =
+            StaffCalendar { staff_id: Uuid::from_u128(1), weekly: every_day(9 * 60, 10 * 60), ..Default::default() };
         let q = query("UTC", "2026-06-01T00:00:00Z", "2026-06-02T00:00:00Z", rules(30, 30));
         let slots = available_slots(&q, &[a, b]);
         let order: Vec<(i64, u128)> = slots.iter().map(|s| (s.start, s.staff_id.as_u128())).collect();

@@ -43,6 +43,10 @@ impl Violations {
         }
     }
 
+    pub fn extend(&mut self, violations: Vec<FieldViolation>) {
+        self.0.extend(violations);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

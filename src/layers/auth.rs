@@ -74,7 +74,12 @@ where
             if !path.starts_with("/askpro.") {
                 return inner.call(request).await;
             }
-            let permission = permissions::required(path);
+            // Fail closed: an AskPro path without a permission entry never
+            // reaches a handler.
+            let Some(permission) = permissions::required(path) else {
+                let unknown = Error::NotImplemented("no such AskPro method");
+                return Ok(tonic::Status::from(unknown).into_http());
+            };
             match authenticate(&store, request.headers(), permission).await {
                 Ok(caller) => {
                     request.extensions_mut().insert(caller);
@@ -87,7 +92,7 @@ where
 }
 
 /// Resolves the headers to a caller allowed to use `permission`.
-pub async fn authenticate(store: &Store, headers: &HeaderMap, permission: Option<Permission>) -> Result<Caller> {
+pub async fn authenticate(store: &Store, headers: &HeaderMap, permission: Permission) -> Result<Caller> {
     let raw = presented_key(headers)?;
     let invalid = || Error::Unauthenticated {
         reason: "API_KEY_INVALID",
@@ -106,11 +111,7 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap, permission: Option
         return Err(invalid());
     }
     let scope: Scope = row.scope.parse().map_err(|_| invalid())?;
-    // Unknown AskPro methods still need a valid key; the router then answers
-    // UNIMPLEMENTED.
-    if let Some(permission) = permission
-        && !scope.grants(permission)
-    {
+    if !scope.grants(permission) {
         return Err(Error::PermissionDenied {
             reason: "SCOPE_INSUFFICIENT",
             message: format!("an API key with scope {scope} may not call this method"),
@@ -145,18 +146,21 @@ fn presented_key(headers: &HeaderMap) -> Result<&str> {
         reason: "API_KEY_MISSING",
         message: "an API key is required: send `authorization: Bearer <key>` or `x-api-key: <key>`",
     };
-    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| missing())?;
-        let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(missing());
-        }
-        return Ok(token.trim());
+    // A Bearer token wins; another scheme (say, Basic auth added by a proxy)
+    // does not hide an x-api-key.
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    if let Some(token) = bearer {
+        return Ok(token);
     }
-    if let Some(value) = headers.get("x-api-key") {
-        return value.to_str().map(str::trim).map_err(|_| missing());
+    match headers.get("x-api-key") {
+        Some(value) => value.to_str().map(str::trim).map_err(|_| missing()),
+        None => Err(missing()),
     }
-    Err(missing())
 }
 
 fn named_tenant(headers: &HeaderMap) -> Result<Option<TenantId>> {

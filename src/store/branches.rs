@@ -18,6 +18,7 @@ pub struct Branch {
     pub phone_numbers: Vec<String>,
 }
 
+#[derive(Clone, Default)]
 pub struct NewBranch {
     pub display_name: String,
     pub time_zone: String,
@@ -26,7 +27,7 @@ pub struct NewBranch {
     pub phone_numbers: Vec<String>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct BranchChanges {
     pub display_name: Option<String>,
     pub time_zone: Option<String>,

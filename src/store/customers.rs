@@ -149,7 +149,11 @@ pub async fn delete(tx: &TenantTx, id: Uuid, expected_etag: &str) -> Result<()> 
 }
 
 /// Customers created in `[from, to)` (dashboard).
-pub async fn count_created(tx: &TenantTx, from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+pub async fn count_created(
+    tx: &TenantTx,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
     Ok(customer::Entity::find()
         .filter(customer::Column::TenantId.eq(tx.tenant().0))
         .filter(customer::Column::CreateTime.gte(from))

@@ -3,7 +3,9 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::entities::{service, staff_service};
+use sea_orm::sea_query::{Expr, ExprTrait};
+
+use super::entities::{service, staff, staff_service};
 use super::{TenantTx, all_set, check_etag, now};
 use crate::domain::ids::ServiceId;
 use crate::domain::page::PageRequest;
@@ -126,6 +128,24 @@ pub async fn update(
 pub async fn delete(tx: &TenantTx, id: ServiceId, expected_etag: &str) -> Result<()> {
     let current = get(tx, id).await?;
     check_etag(expected_etag, current.revision)?;
+    // The staff offering it change too: their etags must move.
+    let offering: Vec<Uuid> = staff_service::Entity::find()
+        .select_only()
+        .column(staff_service::Column::StaffId)
+        .filter(staff_service::Column::TenantId.eq(tx.tenant().0))
+        .filter(staff_service::Column::ServiceId.eq(current.id))
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    if !offering.is_empty() {
+        staff::Entity::update_many()
+            .col_expr(staff::Column::Revision, Expr::col(staff::Column::Revision).add(1))
+            .col_expr(staff::Column::UpdateTime, Expr::value(now()))
+            .filter(staff::Column::TenantId.eq(tx.tenant().0))
+            .filter(staff::Column::Id.is_in(offering))
+            .exec(tx.conn())
+            .await?;
+    }
     staff_service::Entity::delete_many()
         .filter(staff_service::Column::TenantId.eq(tx.tenant().0))
         .filter(staff_service::Column::ServiceId.eq(current.id))

@@ -115,8 +115,19 @@ pub async fn delete(tx: &TenantTx, id: StaffId, expected_etag: &str) -> Result<(
 }
 
 /// A reference to a branch or service that does not exist in the tenant
-/// (including one of another tenant) is a field violation.
+/// (including one of another tenant) is a field violation. Checked again in
+/// the write transaction, so a reference deleted meanwhile is caught too.
 async fn check_references(tx: &TenantTx, branch_id: Option<Uuid>, service_ids: Option<&[Uuid]>) -> Result<()> {
+    let violations = missing_references(tx, branch_id, service_ids).await?;
+    if violations.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(violations)) }
+}
+
+/// The violations for references that do not exist in the tenant.
+pub async fn missing_references(
+    tx: &TenantTx,
+    branch_id: Option<Uuid>,
+    service_ids: Option<&[Uuid]>,
+) -> Result<Vec<FieldViolation>> {
     let mut violations = Vec::new();
     if let Some(branch_id) = branch_id
         && !branches::exists(tx, branch_id).await?
@@ -131,7 +142,7 @@ async fn check_references(tx: &TenantTx, branch_id: Option<Uuid>, service_ids: O
             }
         }
     }
-    if violations.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(violations)) }
+    Ok(violations)
 }
 
 async fn find_row(tx: &TenantTx, id: Uuid) -> Result<staff::Model> {

@@ -36,7 +36,8 @@ pub async fn create(state: &AppState, request: Request<pb::CreateApiKeyRequest>)
     let expire_time = match &input.expire_time {
         None => None,
         Some(ts) => match convert::instant(ts) {
-            Some(at) if at > chrono::Utc::now() => Some(at),
+            // Both databases keep microseconds; so does the answer.
+            Some(at) if at > chrono::Utc::now() => chrono::DateTime::from_timestamp_micros(at.timestamp_micros()),
             Some(_) => {
                 v.add("api_key.expire_time", "must lie in the future");
                 None

@@ -7,10 +7,10 @@ use crate::api::context::tenant_of;
 use crate::api::convert;
 use crate::api::field_mask::UpdateMask;
 use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
-use crate::domain::ids::{BranchId, ServiceId, StaffId};
+use crate::domain::ids::{BranchId, ServiceId, StaffId, TenantId};
 use crate::domain::page::PageRequest;
 use crate::domain::validate::{DisplayName, Violations, optional_email};
-use crate::error::Result;
+use crate::error::{FieldViolation, Result};
 use crate::proto::tenant::v1 as pb;
 use crate::store::retry;
 use crate::store::staff::{self, NewStaff, StaffChanges};
@@ -28,6 +28,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateStaffRequest>) 
     let display_name = v.take("staff.display_name", DisplayName::parse(&input.display_name));
     let email = v.take("staff.email", optional_email(&input.email));
     let service_ids = service_ids(&mut v, &input.service_ids);
+    v.extend(missing_references(state, tenant, branch_id.map(|b| b.0), Some(&service_ids)).await?);
     v.finish()?;
     let fingerprint = fingerprint(&pb::CreateStaffRequest { request_id: String::new(), ..req.clone() });
     retry(|| async {
@@ -99,6 +100,7 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateStaffRequest>) 
     if mask.has("service_ids") {
         changes.service_ids = Some(service_ids(&mut v, &input.service_ids));
     }
+    v.extend(missing_references(state, tenant, changes.branch_id, changes.service_ids.as_deref()).await?);
     v.finish()?;
     let member = retry(|| async {
         let owned = state.store.write(tenant).await?;
@@ -130,6 +132,20 @@ pub async fn delete(state: &AppState, request: Request<pb::DeleteStaffRequest>) 
     })
     .await?;
     Ok(pb::DeleteStaffResponse {})
+}
+
+/// Unknown branch and service references, checked before the write so they
+/// are reported with every other bad field.
+async fn missing_references(
+    state: &AppState,
+    tenant: TenantId,
+    branch_id: Option<Uuid>,
+    service_ids: Option<&[Uuid]>,
+) -> Result<Vec<FieldViolation>> {
+    let tx = state.store.read(tenant).await?;
+    let violations = staff::missing_references(&tx, branch_id, service_ids).await?;
+    tx.commit().await?;
+    Ok(violations)
 }
 
 fn service_ids(v: &mut Violations, ids: &[String]) -> Vec<Uuid> {
