@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 async fn postgres_server() -> Option<common::TestServer> {
     let server = common::TestServer::start(common::Backend::Postgres).await;
     if server.is_none() {
-        eprintln!("skipped: set ASKPRO_TEST_DATABASE_URL to run the row-level-security tests on PostgreSQL");
+        common::say_skipped("set ASKPRO_TEST_DATABASE_URL to run the row-level-security tests on PostgreSQL");
     }
     server
 }

@@ -42,7 +42,7 @@ macro_rules! on_both_databases {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
                     let Some(server) = common::TestServer::start(common::Backend::Postgres).await else {
-                        eprintln!("skipped: set ASKPRO_TEST_DATABASE_URL to run {} on PostgreSQL", stringify!($name));
+                        common::say_skipped(&format!("set ASKPRO_TEST_DATABASE_URL to run {} on PostgreSQL", stringify!($name)));
                         return;
                     };
                     super::$name(&server).await;
@@ -51,6 +51,13 @@ macro_rules! on_both_databases {
             }
         )*
     };
+}
+
+/// Tells the person running the tests that one was skipped. Written to the
+/// process's stderr directly: the test harness captures `eprintln!`.
+pub fn say_skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }
 
 /// A database that exists for one test and is removed afterwards.
