@@ -64,8 +64,8 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
 
     let grpc = Routes::builder()
         .add_service(TenantServiceServer::new(TenantApi::new(state.clone())))
-        .add_service(AvailabilityServiceServer::new(AvailabilityApi))
-        .add_service(AppointmentServiceServer::new(AppointmentApi))
+        .add_service(AvailabilityServiceServer::new(AvailabilityApi::new(state.clone())))
+        .add_service(AppointmentServiceServer::new(AppointmentApi::new(state.clone())))
         .add_service(WebhookServiceServer::new(WebhookApi))
         .add_service(health_service)
         .add_service(reflection_v1)

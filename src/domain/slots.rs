@@ -112,6 +112,38 @@ pub fn available_slots(query: &SlotQuery, calendars: &[StaffCalendar]) -> Vec<Sl
     slots
 }
 
+/// Seconds of open time (weekly hours or overrides, minus absences) of one
+/// staff member within `[from, to)`: the denominator of utilization.
+pub fn open_seconds(time_zone: &TimeZone, calendar: &StaffCalendar, from: i64, to: i64) -> i64 {
+    let mut total = 0;
+    for date in local_dates(time_zone, from, to) {
+        for (start, end, _, _) in open_intervals(time_zone, calendar, date) {
+            let (start, end) = (start.max(from), end.min(to));
+            if start >= end {
+                continue;
+            }
+            let absent: i64 =
+                merged(&calendar.absences).into_iter().map(|(a, b)| (b.min(end) - a.max(start)).max(0)).sum();
+            total += (end - start - absent).max(0);
+        }
+    }
+    total
+}
+
+/// Sorted, non-overlapping union of ranges.
+fn merged(ranges: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort();
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for (a, b) in sorted {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
 fn is_free(calendar: &StaffCalendar, rules: &ServiceRules, start: i64, end: i64) -> bool {
     let absent = calendar.absences.iter().any(|&(a, b)| start < b && end > a);
     let (blocked_start, blocked_end) = rules.blocked_range(start);
@@ -338,6 +370,24 @@ mod tests {
                 "2026-06-01T12:00:00Z"
             ]
         );
+    }
+
+    #[test]
+    fn open_time_counts_hours_minus_absences() {
+        let mut calendar = staff(every_day(9 * 60, 17 * 60));
+        calendar.absences.push((instant("2026-06-01T10:00:00Z"), instant("2026-06-01T12:00:00Z")));
+        calendar.absences.push((instant("2026-06-01T11:00:00Z"), instant("2026-06-01T13:00:00Z")));
+        let tz = TimeZone::UTC;
+        let day = open_seconds(&tz, &calendar, instant("2026-06-01T00:00:00Z"), instant("2026-06-02T00:00:00Z"));
+        assert_eq!(day, 5 * 3600, "8 hours minus the 3 hours of overlapping absences");
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let week = open_seconds(
+            &berlin,
+            &staff(every_day(9 * 60, 17 * 60)),
+            instant("2026-03-23T00:00:00Z"),
+            instant("2026-03-30T00:00:00Z"),
+        );
+        assert_eq!(week, 7 * 8 * 3600);
     }
 
     #[test]

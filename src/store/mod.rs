@@ -15,6 +15,7 @@ pub mod services;
 pub mod slot_claims;
 pub mod staff;
 pub mod tenants;
+pub mod time_off;
 pub mod working_hours;
 
 use std::future::Future;
