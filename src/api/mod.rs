@@ -2,6 +2,7 @@
 //! the request, calls the store inside one transaction, and encodes the
 //! answer; errors go through `crate::error` only.
 pub mod appointment;
+pub mod booking;
 pub mod availability;
 pub mod context;
 pub mod convert;

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod appointment;
 pub mod ids;
+pub mod local_time;
 pub mod page;
 pub mod phone;
 pub mod scope;

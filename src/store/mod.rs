@@ -7,9 +7,12 @@
 //! `askpro.tenant_id`, so row-level security is a second wall behind the
 //! code's own `tenant_id` filters.
 pub mod api_keys;
+pub mod appointments;
 pub mod branches;
+pub mod calendar;
 pub mod customers;
 pub mod entities;
+pub mod holds;
 pub mod idempotency;
 pub mod services;
 pub mod slot_claims;

@@ -1,0 +1,147 @@
+//! What holds and appointments share: deciding whether a requested slot is
+//! bookable (the slot engine would offer it, other bookings aside) and, when
+//! the time is taken, finding alternatives to offer the caller.
+use chrono::{DateTime, Utc};
+use jiff::tz::TimeZone;
+use uuid::Uuid;
+
+use crate::api::AppState;
+use crate::domain::ids::TenantId;
+use crate::domain::local_time::rfc3339_local;
+use crate::domain::slots::{ServiceRules, SlotQuery, available_slots};
+use crate::error::{AlternativeSlot, Error, Result};
+use crate::store::entities::{branch, service};
+use crate::store::{TenantTx, branches, calendar, services, staff};
+
+/// How far past a taken slot alternatives are searched.
+const ALTERNATIVES_WINDOW_DAYS: i64 = 7;
+const MAX_ALTERNATIVES: usize = 3;
+
+/// A slot checked against the rules, ready to be claimed.
+#[derive(Clone, Debug)]
+pub struct BookableSlot {
+    pub branch: branch::Model,
+    pub service: service::Model,
+    pub staff_id: Uuid,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub block_start: DateTime<Utc>,
+    pub block_end: DateTime<Utc>,
+}
+
+pub fn rules(service: &service::Model) -> ServiceRules {
+    ServiceRules {
+        duration: i64::from(service.duration_minutes),
+        buffer_before: i64::from(service.buffer_before_minutes),
+        buffer_after: i64::from(service.buffer_after_minutes),
+        minimum_notice: i64::from(service.minimum_notice_minutes),
+        booking_horizon: i64::from(service.booking_horizon_minutes),
+        slot_step: i64::from(service.slot_step_minutes),
+    }
+}
+
+pub fn time_zone(branch: &branch::Model) -> Result<TimeZone> {
+    TimeZone::get(&branch.time_zone).map_err(|e| Error::Internal(format!("stored time zone is invalid: {e}")))
+}
+
+fn not_bookable(message: impl Into<String>) -> Error {
+    Error::FailedPrecondition { reason: "FAILED_PRECONDITION", message: message.into() }
+}
+
+/// The branch, service and staff exist and fit together, and `start` is a
+/// slot the engine offers (hours, time off, step grid, notice, horizon).
+/// Other bookings are not considered: claiming the time decides that.
+pub async fn check_bookable(
+    tx: &TenantTx,
+    branch_id: Uuid,
+    service_id: Uuid,
+    staff_id: Uuid,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<BookableSlot> {
+    let branch = branches::get(tx, crate::domain::ids::BranchId(branch_id)).await?.row;
+    let service = services::get(tx, crate::domain::ids::ServiceId(service_id)).await?;
+    staff::get(tx, crate::domain::ids::StaffId(staff_id)).await?;
+    if !staff::offering(tx, branch_id, service_id).await?.contains(&staff_id) {
+        return Err(not_bookable("the staff member does not offer this service at this branch"));
+    }
+    let rules = rules(&service);
+    let mut calendars = calendar::load(tx, &[staff_id], start, start + chrono::Duration::seconds(1), now).await?;
+    for calendar in &mut calendars {
+        calendar.busy.clear();
+    }
+    let query = SlotQuery {
+        time_zone: time_zone(&branch)?,
+        from: start.timestamp(),
+        to: start.timestamp() + 1,
+        now: now.timestamp(),
+        rules,
+    };
+    let offered = available_slots(&query, &calendars).iter().any(|s| s.start == start.timestamp());
+    if !offered || start.timestamp_subsec_nanos() != 0 {
+        return Err(not_bookable(
+            "the requested start is not a bookable slot (outside working hours or time off, off the slot grid, \
+             or outside the notice and horizon); ask ListAvailableSlots",
+        ));
+    }
+    let end = start + chrono::Duration::minutes(rules.duration);
+    let (block_start, block_end) = rules.blocked_range(start.timestamp());
+    Ok(BookableSlot {
+        branch,
+        service,
+        staff_id,
+        start,
+        end,
+        block_start: DateTime::from_timestamp(block_start, 0).unwrap_or(start),
+        block_end: DateTime::from_timestamp(block_end, 0).unwrap_or(end),
+    })
+}
+
+/// Attaches up to three free alternatives (any staff offering the service,
+/// from `start` on) to a SLOT_TAKEN error; other errors pass through.
+pub async fn with_alternatives(
+    state: &AppState,
+    tenant: TenantId,
+    branch_id: Uuid,
+    service_id: Uuid,
+    start: DateTime<Utc>,
+    err: Error,
+) -> Error {
+    if !matches!(err, Error::SlotTaken { .. }) {
+        return err;
+    }
+    match alternatives(state, tenant, branch_id, service_id, start).await {
+        Ok(alternatives) => Error::SlotTaken { alternatives },
+        // Alternatives are a courtesy: failing to find them keeps the real answer.
+        Err(_) => Error::SlotTaken { alternatives: Vec::new() },
+    }
+}
+
+async fn alternatives(
+    state: &AppState,
+    tenant: TenantId,
+    branch_id: Uuid,
+    service_id: Uuid,
+    start: DateTime<Utc>,
+) -> Result<Vec<AlternativeSlot>> {
+    let now = Utc::now();
+    let tx = state.store.read(tenant).await?;
+    let branch = branches::get(&tx, crate::domain::ids::BranchId(branch_id)).await?.row;
+    let service = services::get(&tx, crate::domain::ids::ServiceId(service_id)).await?;
+    let staff_ids = staff::offering(&tx, branch_id, service_id).await?;
+    let to = start + chrono::Duration::days(ALTERNATIVES_WINDOW_DAYS);
+    let calendars = calendar::load(&tx, &staff_ids, start, to, now).await?;
+    tx.commit().await?;
+    let tz = time_zone(&branch)?;
+    let query =
+        SlotQuery { time_zone: tz.clone(), from: start.timestamp(), to: to.timestamp(), now: now.timestamp(), rules: rules(&service) };
+    Ok(available_slots(&query, &calendars)
+        .into_iter()
+        .take(MAX_ALTERNATIVES)
+        .map(|slot| AlternativeSlot {
+            start_time: DateTime::from_timestamp(slot.start, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
+            local_start_time: rfc3339_local(&tz, slot.start),
+            staff_id: slot.staff_id.to_string(),
+        })
+        .collect())
+}

@@ -1,0 +1,88 @@
+//! Appointments. Their time is secured through `slot_claims`; this module
+//! keeps the appointment rows themselves.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::entities::appointment;
+use super::{TenantTx, all_set};
+use crate::error::{Error, Result};
+
+/// Filters of ListAppointments; every one optional.
+#[derive(Clone, Debug, Default)]
+pub struct AppointmentFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub staff_ids: Vec<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub branch_id: Option<Uuid>,
+    pub statuses: Vec<String>,
+}
+
+pub async fn insert(tx: &TenantTx, row: &appointment::Model) -> Result<()> {
+    appointment::Entity::insert(all_set::<appointment::ActiveModel, _>(row.clone()))
+        .exec_without_returning(tx.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn get(tx: &TenantTx, id: Uuid) -> Result<appointment::Model> {
+    appointment::Entity::find_by_id((tx.tenant().0, id))
+        .one(tx.conn())
+        .await?
+        .ok_or(Error::NotFound { resource: "appointment" })
+}
+
+/// One page ordered by (start_time, id), after the given key.
+pub async fn list(
+    tx: &TenantTx,
+    filter: &AppointmentFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<appointment::Model>> {
+    let mut query = appointment::Entity::find().filter(appointment::Column::TenantId.eq(tx.tenant().0));
+    if let Some(from) = filter.from {
+        query = query.filter(appointment::Column::StartTime.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(appointment::Column::StartTime.lt(to));
+    }
+    if !filter.staff_ids.is_empty() {
+        query = query.filter(appointment::Column::StaffId.is_in(filter.staff_ids.iter().copied()));
+    }
+    if let Some(customer) = filter.customer_id {
+        query = query.filter(appointment::Column::CustomerId.eq(customer));
+    }
+    if let Some(branch) = filter.branch_id {
+        query = query.filter(appointment::Column::BranchId.eq(branch));
+    }
+    if !filter.statuses.is_empty() {
+        query = query.filter(appointment::Column::Status.is_in(filter.statuses.iter().cloned()));
+    }
+    if let Some((start, id)) = after {
+        query = query.filter(
+            Condition::any()
+                .add(appointment::Column::StartTime.gt(start))
+                .add(appointment::Column::StartTime.eq(start).and(appointment::Column::Id.gt(id))),
+        );
+    }
+    Ok(query
+        .order_by_asc(appointment::Column::StartTime)
+        .order_by_asc(appointment::Column::Id)
+        .limit(limit)
+        .all(tx.conn())
+        .await?)
+}
+
+/// Writes `next` only if the row is still at `current.revision`.
+pub async fn save_revision(tx: &TenantTx, current: &appointment::Model, next: &appointment::Model) -> Result<()> {
+    let result = appointment::Entity::update_many()
+        .set(all_set::<appointment::ActiveModel, _>(next.clone()))
+        .filter(appointment::Column::TenantId.eq(tx.tenant().0))
+        .filter(appointment::Column::Id.eq(current.id))
+        .filter(appointment::Column::Revision.eq(current.revision))
+        .exec(tx.conn())
+        .await?;
+    if result.rows_affected == 0 { Err(Error::Conflict) } else { Ok(()) }
+}

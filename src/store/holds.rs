@@ -1,0 +1,97 @@
+//! Slot holds (the seed's TimeSlotLockManager): a slot reserved for a hold
+//! key (the voice-agent call id) until it expires, is released, or becomes an
+//! appointment. Expiry is read off `expire_time`; the clean-up job only
+//! removes what no longer counts.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::entities::{hold, slot_claim};
+use super::{PlatformTx, TenantTx, all_set};
+use crate::error::{Error, Result};
+
+pub const ACTIVE: &str = "active";
+pub const RELEASED: &str = "released";
+pub const CONVERTED: &str = "converted";
+
+pub async fn insert(tx: &TenantTx, row: &hold::Model) -> Result<()> {
+    hold::Entity::insert(all_set::<hold::ActiveModel, _>(row.clone())).exec_without_returning(tx.conn()).await?;
+    Ok(())
+}
+
+pub async fn get(tx: &TenantTx, id: Uuid) -> Result<hold::Model> {
+    hold::Entity::find_by_id((tx.tenant().0, id)).one(tx.conn()).await?.ok_or(Error::NotFound { resource: "hold" })
+}
+
+/// Sets a hold's state (released or converted, with its appointment).
+pub async fn finish(
+    tx: &TenantTx,
+    id: Uuid,
+    state: &str,
+    appointment_id: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    hold::Entity::update_many()
+        .col_expr(hold::Column::State, Expr::value(state))
+        .col_expr(hold::Column::AppointmentId, Expr::value(appointment_id))
+        .col_expr(hold::Column::UpdateTime, Expr::value(at))
+        .filter(hold::Column::TenantId.eq(tx.tenant().0))
+        .filter(hold::Column::Id.eq(id))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Moves a live hold's expiry (the claim's too, so the two agree).
+pub async fn extend(tx: &TenantTx, id: Uuid, expire_time: DateTime<Utc>, at: DateTime<Utc>) -> Result<()> {
+    hold::Entity::update_many()
+        .col_expr(hold::Column::ExpireTime, Expr::value(expire_time))
+        .col_expr(hold::Column::UpdateTime, Expr::value(at))
+        .filter(hold::Column::TenantId.eq(tx.tenant().0))
+        .filter(hold::Column::Id.eq(id))
+        .exec(tx.conn())
+        .await?;
+    slot_claim::Entity::update_many()
+        .col_expr(slot_claim::Column::ExpireTime, Expr::value(Some(expire_time)))
+        .filter(slot_claim::Column::TenantId.eq(tx.tenant().0))
+        .filter(slot_claim::Column::Id.eq(id))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Live holds with this key (a call's holds, released when the call ends).
+pub async fn live_with_key(tx: &TenantTx, hold_key: &str, now: DateTime<Utc>) -> Result<Vec<hold::Model>> {
+    Ok(hold::Entity::find()
+        .filter(hold::Column::TenantId.eq(tx.tenant().0))
+        .filter(hold::Column::HoldKey.eq(hold_key))
+        .filter(hold::Column::State.eq(ACTIVE))
+        .filter(hold::Column::ExpireTime.gt(now))
+        .all(tx.conn())
+        .await?)
+}
+
+/// Removes, in every tenant, holds that ended (expired, released or
+/// converted) before `before`, and the claims that no longer count. Run by
+/// the clean-up job; expired holds block nothing even before it runs.
+pub async fn purge_ended_everywhere(tx: &PlatformTx, before: DateTime<Utc>) -> Result<u64> {
+    let claims = slot_claim::Entity::delete_many()
+        .filter(slot_claim::Column::Kind.eq("hold"))
+        .filter(
+            sea_orm::Condition::any()
+                .add(slot_claim::Column::Active.eq(false))
+                .add(slot_claim::Column::ExpireTime.lt(before)),
+        )
+        .exec(tx.conn())
+        .await?;
+    let holds = hold::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(hold::Column::ExpireTime.lt(before))
+                .add(hold::Column::State.ne(ACTIVE).and(hold::Column::UpdateTime.lt(before))),
+        )
+        .exec(tx.conn())
+        .await?;
+    Ok(claims.rows_affected + holds.rows_affected)
+}
