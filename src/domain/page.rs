@@ -21,6 +21,10 @@ struct Token {
     f: String,
     /// Last id of the previous page.
     a: Uuid,
+    /// For lists ordered by a key before the id (appointments by start
+    /// time, slots by start): that key of the last row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<i64>,
 }
 
 /// A validated page request.
@@ -28,6 +32,7 @@ struct Token {
 pub struct PageRequest {
     pub size: u64,
     pub after: Option<Uuid>,
+    after_key: Option<i64>,
     scope: Uuid,
     filter: String,
 }
@@ -42,6 +47,7 @@ impl PageRequest {
             n => (n as u64).min(MAX_PAGE_SIZE),
         };
         let filter = filter_hash(filter);
+        let mut after_key = None;
         let after = if page_token.is_empty() {
             None
         } else {
@@ -51,9 +57,10 @@ impl PageRequest {
             if token.t != scope || token.f != filter {
                 return Err(invalid());
             }
+            after_key = token.k;
             Some(token.a)
         };
-        Ok(Self { size, after, scope, filter })
+        Ok(Self { size, after, after_key, scope, filter })
     }
 
     /// How many rows to fetch: one more than the page, to know if another follows.
@@ -68,7 +75,20 @@ impl PageRequest {
         }
         rows.truncate(self.size as usize);
         let last = rows.last().map(&id_of).unwrap_or_default();
-        let token = Token { t: self.scope, f: self.filter.clone(), a: last };
+        self.encode(Token { t: self.scope, f: self.filter.clone(), a: last, k: None })
+    }
+
+    /// The (key, id) after which a keyed list continues, if any.
+    pub fn after_key(&self) -> Option<(i64, Uuid)> {
+        Some((self.after_key?, self.after?))
+    }
+
+    /// A token continuing after the row with this key and id.
+    pub fn token_for_key(&self, key: i64, id: Uuid) -> String {
+        self.encode(Token { t: self.scope, f: self.filter.clone(), a: id, k: Some(key) })
+    }
+
+    fn encode(&self, token: Token) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
     }
 }
