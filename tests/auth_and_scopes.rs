@@ -351,7 +351,8 @@ async fn scope_matrix_matches_the_permission_table(server: &common::TestServer) 
 
 async fn unserved_rpcs_are_unimplemented_naming_the_method(server: &common::TestServer) {
     let tenant = server.tenant("Salon Later").await;
-    let unserved = ["AvailabilityService", "AppointmentService", "WebhookService"];
+    // Served: TenantService, AvailabilityService, AppointmentService. Not yet: webhooks.
+    let unserved = ["WebhookService"];
     let mut wrong = Vec::new();
     let mut checked = 0;
     for method in all_methods() {
@@ -370,7 +371,7 @@ async fn unserved_rpcs_are_unimplemented_naming_the_method(server: &common::Test
             wrong.push(format!("{} is served and must not be UNIMPLEMENTED: {}", method.path, describe(&result)));
         }
     }
-    assert!(checked > 40, "expected the three unserved services, checked {checked} methods");
+    assert!(checked >= 15, "expected the unserved webhook service, checked {checked} methods");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
