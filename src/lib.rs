@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod layers;
 pub mod proto;
 pub mod seed;

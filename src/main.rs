@@ -41,6 +41,9 @@ enum Command {
         #[command(subcommand)]
         what: SeedCommand,
     },
+    /// Remove holds that ended more than an hour ago (the server also does
+    /// this every minute).
+    CleanupHolds,
     /// Manage platform-admin keys (never available through the API).
     PlatformKey {
         #[command(subcommand)]
@@ -93,6 +96,12 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 print_demo(&seed, None);
             }
+            Ok(())
+        }
+        Command::CleanupHolds => {
+            let state = server::prepare(config).await?;
+            let removed = askpro::jobs::hold_cleanup::run_once(&state.store).await?;
+            eprintln!("removed {removed} ended holds and claims");
             Ok(())
         }
         Command::PlatformKey { action: PlatformKeyCommand::Create { name } } => {

@@ -42,12 +42,13 @@ pub const SERVICE_NAMES: [&str; 4] = [
 pub async fn prepare(config: Config) -> Result<AppState> {
     let store = Store::connect(&config).await?;
     store.migrate().await?;
-    Ok(AppState { store, config: Arc::new(config) })
+    Ok(AppState { store, config: Arc::new(config), feed: Default::default() })
 }
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting,
 /// reports NOT_SERVING and lets in-flight calls finish.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+    let cleanup = tokio::spawn(crate::jobs::hold_cleanup::run_periodically(state.store.clone()));
     let (health, health_service) = tonic_health::server::health_reporter();
     set_all(&health, ServingStatus::Serving).await;
 
@@ -83,7 +84,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
             set_all(&health, ServingStatus::NotServing).await;
         }
     };
-    tonic::transport::Server::builder()
+    let served = tonic::transport::Server::builder()
         .accept_http1(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(cors(&state.config))
@@ -92,7 +93,9 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
         .await
-        .map_err(Error::internal)
+        .map_err(Error::internal);
+    cleanup.abort();
+    served
 }
 
 async fn set_all(health: &HealthReporter, status: ServingStatus) {

@@ -6,6 +6,7 @@ pub mod booking;
 pub mod availability;
 pub mod context;
 pub mod convert;
+pub mod feed;
 pub mod field_mask;
 pub mod idempotency;
 pub mod permissions;
@@ -22,6 +23,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    pub feed: feed::AppointmentFeed,
 }
 
 /// Declares RPCs that are in the contract but served by a later milestone:

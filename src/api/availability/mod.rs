@@ -1,6 +1,6 @@
 //! AvailabilityService: working hours, time off, free slots and holds. The
 //! trait implementation only dispatches; each concern has its own module.
-mod holds;
+pub mod holds;
 mod slots;
 mod time_off;
 mod working_hours;

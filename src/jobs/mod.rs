@@ -1,0 +1,2 @@
+//! Periodic jobs that run inside the server.
+pub mod hold_cleanup;
