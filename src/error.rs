@@ -66,6 +66,10 @@ pub enum Error {
     /// Anything unexpected. The text is logged, never sent to the caller.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Another live customer already has this phone number; the caller gets
+    /// its id so a voice agent can continue with that customer.
+    #[error("a customer with this phone number exists")]
+    CustomerExists { customer_id: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -190,6 +194,16 @@ impl From<Error> for Status {
             Error::Internal(text) => {
                 tracing::error!(error = %text, "internal error");
                 status_with(Code::Internal, "internal error".into(), "INTERNAL", plain)
+            }
+            Error::CustomerExists { customer_id } => {
+                let metadata = std::collections::HashMap::from([("customer_id".to_owned(), customer_id)]);
+                let mut details = ErrorDetails::new();
+                details.set_error_info("RESOURCE_EXISTS", ERROR_DOMAIN, metadata);
+                Status::with_error_details(
+                    Code::AlreadyExists,
+                    "customer already exists: a customer with this phone number exists".to_owned(),
+                    details,
+                )
             }
         }
     }

@@ -49,6 +49,9 @@ enum Command {
         #[command(subcommand)]
         action: PlatformKeyCommand,
     },
+    /// Seed a realistic tenant and measure the main operations over gRPC
+    /// beside a health-check and a raw-insert baseline.
+    Bench(askpro::bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -113,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", issued.full_key.expose_secret());
             Ok(())
         }
+        Command::Bench(args) => askpro::bench::run(config, args).await,
     }
 }
 

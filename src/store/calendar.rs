@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{TenantTx, slot_claims, working_hours};
+use super::{TenantTx, slot_claims, time_off, working_hours};
 use crate::domain::slots::StaffCalendar;
 use crate::error::Result;
 
@@ -22,9 +22,22 @@ pub async fn load(
     let (wide_from, wide_to) = (from - Duration::days(1), to + Duration::days(1));
     let mut calendars: HashMap<Uuid, StaffCalendar> =
         staff_ids.iter().map(|&id| (id, StaffCalendar { staff_id: id, ..Default::default() })).collect();
-    for &id in staff_ids {
-        if let Some(calendar) = calendars.get_mut(&id) {
-            calendar.weekly = working_hours::of_staff(tx, id).await?;
+    for (staff, interval) in working_hours::of_staff_many(tx, staff_ids).await? {
+        if let Some(calendar) = calendars.get_mut(&staff) {
+            calendar.weekly.push(interval);
+        }
+    }
+    // Local dates around the window, in any zone: a day either side covers every offset.
+    let first = date_of(wide_from - Duration::days(1));
+    let last = date_of(wide_to + Duration::days(1));
+    for (staff, date, intervals) in time_off::overrides(tx, staff_ids, first, last).await? {
+        if let Some(calendar) = calendars.get_mut(&staff) {
+            calendar.overrides.insert(date, intervals);
+        }
+    }
+    for (staff, start, end) in time_off::absences(tx, staff_ids, wide_from, wide_to).await? {
+        if let Some(calendar) = calendars.get_mut(&staff) {
+            calendar.absences.push((start.timestamp(), end.timestamp()));
         }
     }
     for (staff, start, end) in slot_claims::busy(tx, staff_ids, wide_from, wide_to, now).await? {
@@ -35,4 +48,10 @@ pub async fn load(
     let mut out: Vec<StaffCalendar> = calendars.into_values().collect();
     out.sort_by_key(|c| c.staff_id);
     Ok(out)
+}
+
+/// The UTC calendar date of an instant (the window is widened around it).
+fn date_of(at: DateTime<Utc>) -> jiff::civil::Date {
+    use chrono::Datelike;
+    jiff::civil::Date::new(at.year() as i16, at.month() as i8, at.day() as i8).unwrap_or_default()
 }

@@ -1,10 +1,14 @@
 //! Customers of a tenant, identified by their E.164 phone number (unique
-//! among the tenant's live customers).
+//! among the tenant's live customers), and the customer-side reads of
+//! appointments (upcoming ones, and the check before a delete).
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::entities::customer;
+use super::entities::{appointment, customer};
 use super::{TenantTx, all_set, check_etag, is_unique_violation, now};
+use crate::domain::appointment::Status;
 use crate::domain::page::PageRequest;
 use crate::error::{Error, Result};
 
@@ -23,6 +27,16 @@ pub struct CustomerChanges {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub notes: Option<String>,
+}
+
+/// What ListCustomers matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomerQuery {
+    All,
+    /// A prefix of the E.164 number ("+49151").
+    PhonePrefix(String),
+    /// A lower-case prefix of the display name or of any word in it.
+    NamePrefix(String),
 }
 
 pub async fn create(tx: &TenantTx, new: NewCustomer) -> Result<customer::Model> {
@@ -50,6 +64,20 @@ pub async fn create(tx: &TenantTx, new: NewCustomer) -> Result<customer::Model> 
             }
         })?;
     Ok(row)
+}
+
+/// Creates a customer whose number no live customer has; otherwise
+/// `CustomerExists` names the one who has it (CreateCustomer).
+pub async fn create_unique(tx: &TenantTx, new: NewCustomer) -> Result<customer::Model> {
+    if let Some(existing) = find_by_phone(tx, &new.phone_number).await? {
+        return Err(Error::CustomerExists { customer_id: existing.id.to_string() });
+    }
+    match create(tx, new).await {
+        // A concurrent create committed first; the retried transaction finds
+        // it above and reports its id.
+        Err(Error::AlreadyExists { .. }) => Err(Error::Conflict),
+        other => other,
+    }
 }
 
 /// The live customer with this E.164 number, if any.
@@ -98,22 +126,67 @@ pub async fn get(tx: &TenantTx, id: Uuid) -> Result<customer::Model> {
         .ok_or(Error::NotFound { resource: "customer" })
 }
 
-/// Lists live customers oldest first; `query` matches a name or phone-number prefix.
-pub async fn list(tx: &TenantTx, page: &PageRequest, query: &str) -> Result<Vec<customer::Model>> {
+/// One page of live customers ordered by lower-case display name, then id.
+///
+/// The page token carries only the last id, so the position is that row's
+/// current sort key, read here (deleted rows are never removed, so the row
+/// is always there).
+pub async fn list(tx: &TenantTx, page: &PageRequest, query: &CustomerQuery) -> Result<Vec<customer::Model>> {
+    let sort_key = || Expr::expr(Func::lower(Expr::col(customer::Column::DisplayName)));
     let mut select = customer::Entity::find()
         .filter(customer::Column::TenantId.eq(tx.tenant().0))
         .filter(customer::Column::DeleteTime.is_null());
-    if !query.is_empty() {
-        select = select.filter(
-            Condition::any()
-                .add(customer::Column::DisplayName.starts_with(query))
-                .add(customer::Column::PhoneNumber.starts_with(query)),
-        );
+    match query {
+        CustomerQuery::All => {}
+        CustomerQuery::PhonePrefix(prefix) => {
+            select = select.filter(Expr::col(customer::Column::PhoneNumber).like(prefix_pattern("", prefix)));
+        }
+        CustomerQuery::NamePrefix(prefix) => {
+            // Words are separated by spaces or hyphens ("Müller-Lüdenscheidt").
+            select = select.filter(
+                Condition::any()
+                    .add(sort_key().like(prefix_pattern("", prefix)))
+                    .add(sort_key().like(prefix_pattern("% ", prefix)))
+                    .add(sort_key().like(prefix_pattern("%-", prefix))),
+            );
+        }
     }
     if let Some(after) = page.after {
-        select = select.filter(customer::Column::Id.gt(after));
+        let key: Option<String> = customer::Entity::find()
+            .select_only()
+            .column_as(sort_key(), "sort_key")
+            .filter(customer::Column::TenantId.eq(tx.tenant().0))
+            .filter(customer::Column::Id.eq(after))
+            .into_tuple()
+            .one(tx.conn())
+            .await?;
+        let key = key.ok_or_else(|| Error::invalid("page_token", "is not a token issued for this list"))?;
+        select = select.filter(
+            Condition::any()
+                .add(sort_key().gt(key.clone()))
+                .add(sort_key().eq(key).and(Expr::col(customer::Column::Id).gt(after))),
+        );
     }
-    Ok(select.order_by_asc(customer::Column::Id).limit(page.fetch_limit()).all(tx.conn()).await?)
+    Ok(select
+        .order_by_asc(sort_key())
+        .order_by_asc(customer::Column::Id)
+        .limit(page.fetch_limit())
+        .all(tx.conn())
+        .await?)
+}
+
+/// A LIKE pattern: `lead` (raw pattern text), then `prefix` literally, then
+/// anything. `\` escapes the prefix's own wildcards.
+fn prefix_pattern(lead: &str, prefix: &str) -> LikeExpr {
+    let mut pattern = String::from(lead);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    LikeExpr::new(pattern).escape('\\')
 }
 
 pub async fn update(tx: &TenantTx, id: Uuid, changes: CustomerChanges, expected_etag: &str) -> Result<customer::Model> {
@@ -121,6 +194,11 @@ pub async fn update(tx: &TenantTx, id: Uuid, changes: CustomerChanges, expected_
     check_etag(expected_etag, current.revision)?;
     let mut next = current.clone();
     if let Some(v) = changes.phone_number {
+        if v != current.phone_number
+            && let Some(owner) = find_by_phone(tx, &v).await?
+        {
+            return Err(Error::CustomerExists { customer_id: owner.id.to_string() });
+        }
         next.phone_number = v;
     }
     if let Some(v) = changes.display_name {
@@ -138,22 +216,56 @@ pub async fn update(tx: &TenantTx, id: Uuid, changes: CustomerChanges, expected_
     Ok(next)
 }
 
+/// Deletes the customer's personal data: the row stays (appointments refer
+/// to it) but is marked deleted and its contact fields are blanked, which
+/// also frees the phone number. Refused while the customer still has open
+/// appointments.
 pub async fn delete(tx: &TenantTx, id: Uuid, expected_etag: &str) -> Result<()> {
     let current = get(tx, id).await?;
     check_etag(expected_etag, current.revision)?;
-    let mut next = current.clone();
-    next.revision += 1;
-    next.update_time = now();
-    next.delete_time = Some(next.update_time);
+    let at = now();
+    if !upcoming_appointments(tx, id, at, 1).await?.is_empty() {
+        return Err(Error::FailedPrecondition {
+            reason: "FAILED_PRECONDITION",
+            message: "the customer has pending or confirmed appointments that have not ended; cancel them first".into(),
+        });
+    }
+    let next = customer::Model {
+        phone_number: String::new(),
+        display_name: String::new(),
+        email: String::new(),
+        notes: String::new(),
+        revision: current.revision + 1,
+        update_time: at,
+        delete_time: Some(at),
+        ..current.clone()
+    };
     save_revision(tx, &current, next).await
 }
 
-/// Customers created in `[from, to)` (dashboard).
-pub async fn count_created(
+/// The customer's PENDING or CONFIRMED appointments (in every branch) that
+/// have not ended at `at`, by start time; served by appointments_customer_idx.
+pub async fn upcoming_appointments(
     tx: &TenantTx,
-    from: chrono::DateTime<chrono::Utc>,
-    to: chrono::DateTime<chrono::Utc>,
-) -> Result<u64> {
+    customer_id: Uuid,
+    at: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<appointment::Model>> {
+    let active = Status::ALL.into_iter().filter(|s| s.is_active()).map(Status::as_str);
+    Ok(appointment::Entity::find()
+        .filter(appointment::Column::TenantId.eq(tx.tenant().0))
+        .filter(appointment::Column::CustomerId.eq(customer_id))
+        .filter(appointment::Column::Status.is_in(active))
+        .filter(appointment::Column::EndTime.gt(at))
+        .order_by_asc(appointment::Column::StartTime)
+        .order_by_asc(appointment::Column::Id)
+        .limit(limit)
+        .all(tx.conn())
+        .await?)
+}
+
+/// Customers created in `[from, to)` (dashboard).
+pub async fn count_created(tx: &TenantTx, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<u64> {
     Ok(customer::Entity::find()
         .filter(customer::Column::TenantId.eq(tx.tenant().0))
         .filter(customer::Column::CreateTime.gte(from))
@@ -162,7 +274,32 @@ pub async fn count_created(
         .await?)
 }
 
+/// Customers created in `[from, to)` who have an appointment (any time, any
+/// status) in `branch_id`: a branch's dashboard counts only its own customers.
+pub async fn count_created_in_branch(
+    tx: &TenantTx,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    branch_id: Uuid,
+) -> Result<u64> {
+    let in_branch = Query::select()
+        .column(appointment::Column::CustomerId)
+        .from(appointment::Entity)
+        .and_where(Expr::col(appointment::Column::TenantId).eq(tx.tenant().0))
+        .and_where(Expr::col(appointment::Column::BranchId).eq(branch_id))
+        .to_owned();
+    Ok(customer::Entity::find()
+        .filter(customer::Column::TenantId.eq(tx.tenant().0))
+        .filter(customer::Column::CreateTime.gte(from))
+        .filter(customer::Column::CreateTime.lt(to))
+        .filter(customer::Column::Id.in_subquery(in_branch))
+        .count(tx.conn())
+        .await?)
+}
+
 async fn save_revision(tx: &TenantTx, current: &customer::Model, next: customer::Model) -> Result<()> {
+    // A unique violation here means a concurrent write took the phone number
+    // after `update` checked it; the retried transaction reports the owner.
     let result = customer::Entity::update_many()
         .set(all_set::<customer::ActiveModel, _>(next))
         .filter(customer::Column::TenantId.eq(tx.tenant().0))
@@ -170,12 +307,6 @@ async fn save_revision(tx: &TenantTx, current: &customer::Model, next: customer:
         .filter(customer::Column::Revision.eq(current.revision))
         .exec(tx.conn())
         .await
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                Error::AlreadyExists { resource: "customer", detail: "a customer with this phone number exists".into() }
-            } else {
-                err.into()
-            }
-        })?;
+        .map_err(|err| if is_unique_violation(&err) { Error::Conflict } else { err.into() })?;
     if result.rows_affected == 0 { Err(Error::Conflict) } else { Ok(()) }
 }

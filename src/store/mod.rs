@@ -11,6 +11,7 @@ pub mod appointments;
 pub mod branches;
 pub mod calendar;
 pub mod customers;
+pub mod dashboard;
 pub mod entities;
 pub mod holds;
 pub mod idempotency;

@@ -1,44 +1,309 @@
 //! CreateCustomer, GetCustomer, UpdateCustomer, DeleteCustomer, ListCustomers, FindCustomerByPhone.
+//!
+//! Phone numbers are read in a default region (the request's, the called
+//! branch's, or the tenant's) and stored in E.164, so every spelling of one
+//! number finds the same customer.
 use tonic::Request;
+use uuid::Uuid;
 
+use super::convert;
 use crate::api::AppState;
+use crate::api::context::tenant_of;
+use crate::api::field_mask::UpdateMask;
+use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
+use crate::domain::ids::{BranchId, TenantId};
+use crate::domain::page::PageRequest;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::validate::{DisplayName, RegionCode, Violations, free_text, optional_email};
 use crate::error::{Error, Result};
 use crate::proto::appointment::v1 as pb;
+use crate::store::customers::{self, CustomerChanges, CustomerQuery, NewCustomer};
+use crate::store::{branches, now, retry, tenants};
+
+const UPDATABLE: &[&str] = &["phone_number", "display_name", "email", "notes"];
+const MAX_NOTES: usize = 2000;
+const MAX_EMAIL: usize = 254;
+const MAX_QUERY: usize = 100;
+/// FindCustomerByPhone returns at most this many upcoming appointments.
+const MAX_UPCOMING: u64 = 10;
 
 pub async fn create(
-    _state: &AppState,
-    _request: Request<pb::CreateCustomerRequest>,
+    state: &AppState,
+    request: Request<pb::CreateCustomerRequest>,
 ) -> Result<pb::CreateCustomerResponse> {
-    Err(Error::NotImplemented("AppointmentService.CreateCustomer (arrives with the availability and booking core)"))
+    let tenant = tenant_of(&request)?;
+    let req = request.into_inner();
+    validate_request_id(&req.request_id)?;
+    let input = req.customer.clone().unwrap_or_default();
+    let mut v = Violations::new();
+    let region = request_region(state, tenant, &mut v, &req.region_code).await?;
+    let phone_number = phone(&mut v, "customer.phone_number", &input.phone_number, region.as_ref());
+    let display_name = v.take("customer.display_name", optional_name(&input.display_name));
+    let email = v.take("customer.email", email(&input.email));
+    let notes = v.take("customer.notes", free_text(&input.notes, MAX_NOTES));
+    v.finish()?;
+    let new = NewCustomer {
+        phone_number: phone_number.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        display_name: display_name.unwrap_or_default(),
+        email: email.unwrap_or_default(),
+        notes: notes.unwrap_or_default(),
+    };
+    let fingerprint = fingerprint(&pb::CreateCustomerRequest { request_id: String::new(), ..req.clone() });
+    retry(|| async {
+        let tx = state.store.write(tenant).await?;
+        let out = create_once(&tx, "CreateCustomer", &req.request_id, &fingerprint, async {
+            let customer = customers::create_unique(&tx, new.clone()).await?;
+            Ok(pb::CreateCustomerResponse { customer: Some(convert::customer(customer)) })
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    })
+    .await
 }
 
-pub async fn get(_state: &AppState, _request: Request<pb::GetCustomerRequest>) -> Result<pb::GetCustomerResponse> {
-    Err(Error::NotImplemented("AppointmentService.GetCustomer (arrives with the availability and booking core)"))
+pub async fn get(state: &AppState, request: Request<pb::GetCustomerRequest>) -> Result<pb::GetCustomerResponse> {
+    let tenant = tenant_of(&request)?;
+    let id = customer_id("id", &request.get_ref().id)?;
+    let customer = {
+        let tx = state.store.read(tenant).await?;
+        let out = customers::get(&tx, id).await?;
+        tx.commit().await?;
+        out
+    };
+    Ok(pb::GetCustomerResponse { customer: Some(convert::customer(customer)) })
 }
 
 pub async fn update(
-    _state: &AppState,
-    _request: Request<pb::UpdateCustomerRequest>,
+    state: &AppState,
+    request: Request<pb::UpdateCustomerRequest>,
 ) -> Result<pb::UpdateCustomerResponse> {
-    Err(Error::NotImplemented("AppointmentService.UpdateCustomer (arrives with the availability and booking core)"))
+    let tenant = tenant_of(&request)?;
+    let req = request.into_inner();
+    let input = req.customer.unwrap_or_default();
+    let id = customer_id("customer.id", &input.id)?;
+    let mask = UpdateMask::parse(req.update_mask.as_ref(), UPDATABLE)?;
+    let mut v = Violations::new();
+    let mut changes = CustomerChanges::default();
+    if mask.has("phone_number") {
+        let region = request_region(state, tenant, &mut v, &req.region_code).await?;
+        changes.phone_number =
+            phone(&mut v, "customer.phone_number", &input.phone_number, region.as_ref()).map(|p| p.as_str().to_owned());
+    } else if !req.region_code.is_empty() {
+        // Not needed without a new number, but a malformed value is still a mistake.
+        v.take("region_code", RegionCode::parse(&req.region_code));
+    }
+    if mask.has("display_name") {
+        changes.display_name = v.take("customer.display_name", optional_name(&input.display_name));
+    }
+    if mask.has("email") {
+        changes.email = v.take("customer.email", email(&input.email));
+    }
+    if mask.has("notes") {
+        changes.notes = v.take("customer.notes", free_text(&input.notes, MAX_NOTES));
+    }
+    v.finish()?;
+    let customer = retry(|| async {
+        let tx = state.store.write(tenant).await?;
+        let out = customers::update(&tx, id, changes.clone(), &input.etag).await?;
+        tx.commit().await?;
+        Ok(out)
+    })
+    .await?;
+    Ok(pb::UpdateCustomerResponse { customer: Some(convert::customer(customer)) })
 }
 
 pub async fn delete(
-    _state: &AppState,
-    _request: Request<pb::DeleteCustomerRequest>,
+    state: &AppState,
+    request: Request<pb::DeleteCustomerRequest>,
 ) -> Result<pb::DeleteCustomerResponse> {
-    Err(Error::NotImplemented("AppointmentService.DeleteCustomer (arrives with the availability and booking core)"))
+    let tenant = tenant_of(&request)?;
+    let req = request.into_inner();
+    let id = customer_id("id", &req.id)?;
+    retry(|| async {
+        let tx = state.store.write(tenant).await?;
+        customers::delete(&tx, id, &req.etag).await?;
+        tx.commit().await
+    })
+    .await?;
+    Ok(pb::DeleteCustomerResponse {})
 }
 
-pub async fn list(_state: &AppState, _request: Request<pb::ListCustomersRequest>) -> Result<pb::ListCustomersResponse> {
-    Err(Error::NotImplemented("AppointmentService.ListCustomers (arrives with the availability and booking core)"))
+pub async fn list(state: &AppState, request: Request<pb::ListCustomersRequest>) -> Result<pb::ListCustomersResponse> {
+    let tenant = tenant_of(&request)?;
+    let req = request.into_inner();
+    let text = req.query.trim();
+    if text.chars().count() > MAX_QUERY {
+        return Err(Error::invalid("query", format!("must be at most {MAX_QUERY} characters")));
+    }
+    // The token binds the query as sent, so a changed query cannot continue an old listing.
+    let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &format!("customers;query={text}"))?;
+    let mut rows = {
+        let tx = state.store.read(tenant).await?;
+        let query = if text.is_empty() {
+            CustomerQuery::All
+        } else if is_phone_query(text) {
+            let region = stored_region(&tenants::get(&tx).await?.region_code)?;
+            CustomerQuery::PhonePrefix(phone_prefix(text, &region))
+        } else {
+            CustomerQuery::NamePrefix(text.to_lowercase())
+        };
+        let out = customers::list(&tx, &page, &query).await?;
+        tx.commit().await?;
+        out
+    };
+    let next_page_token = page.finish(&mut rows, |c| c.id);
+    Ok(pb::ListCustomersResponse { customers: rows.into_iter().map(convert::customer).collect(), next_page_token })
 }
 
 pub async fn find_by_phone(
-    _state: &AppState,
-    _request: Request<pb::FindCustomerByPhoneRequest>,
+    state: &AppState,
+    request: Request<pb::FindCustomerByPhoneRequest>,
 ) -> Result<pb::FindCustomerByPhoneResponse> {
-    Err(Error::NotImplemented(
-        "AppointmentService.FindCustomerByPhone (arrives with the availability and booking core)",
-    ))
+    let tenant = tenant_of(&request)?;
+    let req = request.into_inner();
+    let branch_id = if req.branch_id.is_empty() { None } else { Some(BranchId::parse("branch_id", &req.branch_id)?) };
+    if req.phone_number.trim().is_empty() {
+        return Err(Error::invalid("phone_number", "is required"));
+    }
+    let tx = state.store.read(tenant).await?;
+    // The called branch's region reads the caller's national number; an
+    // unknown branch (or another tenant's) is NOT_FOUND before any lookup.
+    let region = match branch_id {
+        Some(id) => stored_region(&branches::get(&tx, id).await?.row.region_code)?,
+        None => stored_region(&tenants::get(&tx).await?.region_code)?,
+    };
+    let number = PhoneNumber::parse(&req.phone_number, &region).map_err(|e| Error::invalid("phone_number", e))?;
+    let customer =
+        customers::find_by_phone(&tx, number.as_str()).await?.ok_or(Error::NotFound { resource: "customer" })?;
+    let upcoming = customers::upcoming_appointments(&tx, customer.id, now(), MAX_UPCOMING).await?;
+    tx.commit().await?;
+    Ok(pb::FindCustomerByPhoneResponse {
+        customer: Some(convert::customer(customer)),
+        upcoming_appointments: upcoming.into_iter().map(convert::appointment).collect(),
+    })
+}
+
+fn customer_id(field: &str, text: &str) -> Result<Uuid> {
+    if text.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    Uuid::try_parse(text).map_err(|_| Error::invalid(field, "must be a UUID"))
+}
+
+/// The region for reading a phone number: the request's `region_code` if
+/// set, else the tenant's. `None` when the request's code is invalid (it is
+/// then recorded as a violation).
+async fn request_region(
+    state: &AppState,
+    tenant: TenantId,
+    v: &mut Violations,
+    region_code: &str,
+) -> Result<Option<RegionCode>> {
+    if !region_code.is_empty() {
+        return Ok(v.take("region_code", RegionCode::parse(region_code)));
+    }
+    let tx = state.store.read(tenant).await?;
+    let row = tenants::get(&tx).await?;
+    tx.commit().await?;
+    stored_region(&row.region_code).map(Some)
+}
+
+/// A region code read back from storage, where it was validated on the way in.
+fn stored_region(code: &str) -> Result<RegionCode> {
+    RegionCode::parse(code).map_err(|e| Error::Internal(format!("stored region code {code:?}: {e}")))
+}
+
+/// Parses a phone number; without a usable region only its presence is checked.
+fn phone(v: &mut Violations, field: &str, text: &str, region: Option<&RegionCode>) -> Option<PhoneNumber> {
+    match region {
+        Some(region) => v.take(field, PhoneNumber::parse(text, region)),
+        None => {
+            if text.trim().is_empty() {
+                v.add(field, "is required");
+            }
+            None
+        }
+    }
+}
+
+/// A customer's name is optional; a given one follows the display-name rules.
+fn optional_name(text: &str) -> std::result::Result<String, &'static str> {
+    if text.trim().is_empty() { Ok(String::new()) } else { DisplayName::parse(text).map(DisplayName::into_inner) }
+}
+
+/// The contract allows at most 254 characters, fewer than the shared check.
+fn email(text: &str) -> std::result::Result<String, &'static str> {
+    let email = optional_email(text)?;
+    if email.chars().count() > MAX_EMAIL { Err("must be at most 254 characters") } else { Ok(email) }
+}
+
+/// Whether a ListCustomers query searches phone numbers: only digits,
+/// spaces, "+", "-", "(" and ")", with at least one digit or "+".
+fn is_phone_query(text: &str) -> bool {
+    text.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
+        && text.chars().any(|c| c.is_ascii_digit() || c == '+')
+}
+
+/// A typed (possibly partial) number as a prefix of E.164 numbers, read in
+/// `region`: "+49 151" and "0049 151" stay international, a leading national
+/// prefix ("0151") stands for the region's country code, and other digits
+/// are taken as international digits typed without "+".
+fn phone_prefix(text: &str, region: &RegionCode) -> String {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if text.trim_start().starts_with('+') {
+        return format!("+{digits}");
+    }
+    let Some(meta) = phonenumber::metadata::DATABASE.by_id(region.as_str()) else {
+        return format!("+{digits}");
+    };
+    if let Some(idd) = meta.international_prefix()
+        && let Some(found) = idd.find(&digits)
+        && found.start() == 0
+        && found.end() > 0
+    {
+        return format!("+{}", &digits[found.end()..]);
+    }
+    match meta.national_prefix() {
+        Some(national) if !national.is_empty() && digits.starts_with(national) => {
+            format!("+{}{}", meta.country_code(), &digits[national.len()..])
+        }
+        _ => format!("+{digits}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn de() -> RegionCode {
+        RegionCode::parse("DE").unwrap()
+    }
+
+    #[test]
+    fn phone_queries_become_e164_prefixes() {
+        assert_eq!(phone_prefix("0151 234", &de()), "+49151234");
+        assert_eq!(phone_prefix("+49 (151) 2-34", &de()), "+49151234");
+        assert_eq!(phone_prefix("0049 151", &de()), "+49151");
+        assert_eq!(phone_prefix("49151", &de()), "+49151");
+        assert_eq!(phone_prefix("0", &de()), "+49");
+        let us = RegionCode::parse("US").unwrap();
+        assert_eq!(phone_prefix("011 49 151", &us), "+49151");
+    }
+
+    #[test]
+    fn only_digit_like_queries_search_phone_numbers() {
+        assert!(is_phone_query("0151 234"));
+        assert!(is_phone_query("+49 (151)"));
+        assert!(!is_phone_query("Anna"));
+        assert!(!is_phone_query("A1"));
+        assert!(!is_phone_query("-"));
+    }
+
+    #[test]
+    fn names_are_optional_but_checked_when_given() {
+        assert_eq!(optional_name("  "), Ok(String::new()));
+        assert_eq!(optional_name(" Anna "), Ok("Anna".into()));
+        assert!(optional_name(&"x".repeat(201)).is_err());
+    }
 }

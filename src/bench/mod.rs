@@ -1,0 +1,207 @@
+//! `askpro bench`: seeds a realistic tenant and measures the five operations
+//! the seed made claims about, end to end over gRPC, beside two baselines
+//! taken in the same run on the same machine and database: a gRPC health
+//! Check and a raw single-row insert transaction. Absolute times on a shared
+//! machine drift; the ratios to the baselines drift less.
+//!
+//! By default the server runs in this process, on 127.0.0.1:0 over a fresh
+//! database (SQLite file, or a new PostgreSQL database that is dropped at the
+//! end, even after an error or Ctrl-C). With `--target` it measures a running
+//! server instead.
+//!
+//! Errors: this is a command, not the service, so it uses `anyhow` (with
+//! context) rather than the crate's gRPC-mapped `Error`; failed *calls* are
+//! not errors of the command but counted per gRPC code in the report.
+//!
+//! Layout: `options` (CLI), `database` (provisioning), `layout` (where the
+//! seeded appointments go), `seed` (writing them), `ops` (the measured
+//! calls), `runner` (concurrency and percentiles), `report` (output).
+pub mod database;
+pub mod layout;
+pub mod ops;
+pub mod options;
+pub mod report;
+pub mod runner;
+pub mod seed;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+use self::database::BenchDatabase;
+use self::ops::{Credentials, Op, Workload};
+pub use self::options::BenchArgs;
+use self::report::{OpResult, Report};
+use self::seed::{Size, TenantMaker};
+use crate::config::Config;
+use crate::server;
+use crate::store::Store;
+
+/// Concurrent callers share at most this many HTTP/2 connections, like a
+/// client process with a small channel pool.
+const MAX_CHANNELS: usize = 4;
+/// How long a stopping in-process server may take to drain.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the bench and prints the report (stdout); progress goes to stderr.
+pub async fn run(config: Config, args: BenchArgs) -> anyhow::Result<()> {
+    let database = BenchDatabase::provision(&args).await?;
+    eprintln!("bench database: {}", database.describe());
+    let outcome = tokio::select! {
+        outcome = run_on(config, &args, &database) => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    // Clean up before reporting either way: a failed run must not leave a database behind.
+    if let Err(err) = database.remove().await {
+        eprintln!("warning: could not remove the bench database: {err:#}");
+    }
+    let report = outcome?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(())
+}
+
+async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> anyhow::Result<Report> {
+    let config = Config { database_url: SecretString::from(database.url().to_owned()), ..config };
+    let (server, store, address, server_description) = match &args.target {
+        None => {
+            let state = server::prepare(config).await.context("preparing the in-process server")?;
+            let store = state.store.clone();
+            let running = InProcessServer::start(state).await?;
+            let address = format!("http://{}", running.addr);
+            let workers = tokio::runtime::Handle::current().metrics().num_workers();
+            let description = format!(
+                "in-process on {address}: the client load and the server share this process's tokio runtime \
+                 ({workers} worker threads)"
+            );
+            (Some(running), store, address, description)
+        }
+        Some(target) => {
+            let store = Store::connect(&config).await.context("connecting to the target server's database")?;
+            (None, store, target.clone(), format!("target {target} (another process)"))
+        }
+    };
+    let outcome = bench(args, &store, &address, server_description, database).await;
+    if let Some(server) = server {
+        server.stop().await;
+    }
+    outcome
+}
+
+async fn bench(
+    args: &BenchArgs,
+    store: &Store,
+    address: &str,
+    server_description: String,
+    database: &BenchDatabase,
+) -> anyhow::Result<Report> {
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let concurrency = args.concurrency as usize;
+    let channels = connect(address, concurrency.min(MAX_CHANNELS)).await?;
+    let db = store.connection().clone();
+    database::create_scratch_table(&db).await.context("creating the scratch table")?;
+
+    let size = Size {
+        staff: args.staff as usize,
+        customers: args.customers as usize,
+        appointments: args.appointments as usize,
+    };
+    eprintln!("seeding {} staff, {} customers, {} appointments ...", size.staff, size.customers, size.appointments);
+    let maker = match &args.platform_key {
+        Some(platform_key) if args.target.is_some() => TenantMaker::Api { channel: channels[0].clone(), platform_key },
+        _ => TenantMaker::Store,
+    };
+    let (fixture, seeding) = seed::seed(store, maker, size).await.context("seeding the bench tenant")?;
+    eprintln!("seeded in {:.1} s (tenant {})", seeding.total.as_secs_f64(), fixture.tenant_id);
+    let free_slots = fixture.free_slots.len();
+    let credentials = Credentials::new(&fixture.agent_key, None)?;
+    let workload = Arc::new(Workload::new(channels, credentials, db.clone(), Arc::new(fixture))?);
+
+    let warmup = Duration::from_secs(args.warmup_secs);
+    let duration = Duration::from_secs(args.duration_secs);
+    let mut results = Vec::new();
+    for op in Op::ALL {
+        eprintln!("measuring {} ...", op.name());
+        // One probe call first: an RPC that is not served yet is reported,
+        // not measured as 100% errors.
+        let mut probe = workload.caller(op, concurrency);
+        if let Err(failure) = probe.call().await
+            && failure.label.starts_with("UNIMPLEMENTED")
+        {
+            results.push(OpResult::unavailable(op, "unavailable (UNIMPLEMENTED)".into()));
+            continue;
+        }
+        let callers = (0..concurrency).map(|index| workload.caller(op, index)).collect();
+        let measurement = runner::measure(callers, warmup, duration).await?;
+        results.push(OpResult::measured(op, measurement));
+    }
+    let free_slots_used = workload.slots_used();
+    database::drop_scratch_table(&db).await.context("dropping the scratch table")?;
+
+    let mut report = Report {
+        started_at,
+        server: server_description,
+        database: database.describe(),
+        database_version: database::server_version(&db).await,
+        cores: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+        size,
+        seeding,
+        concurrency: args.concurrency,
+        duration_secs: args.duration_secs,
+        warmup_secs: args.warmup_secs,
+        free_slots,
+        free_slots_used,
+        results,
+    };
+    report.compute_ratios();
+    Ok(report)
+}
+
+async fn connect(address: &str, count: usize) -> anyhow::Result<Vec<Channel>> {
+    let mut channels = Vec::with_capacity(count);
+    for _ in 0..count.max(1) {
+        let channel = Channel::from_shared(address.to_owned())?
+            .connect()
+            .await
+            .with_context(|| format!("connecting to {address}"))?;
+        channels.push(channel);
+    }
+    Ok(channels)
+}
+
+/// The server under test, running as tasks of this process.
+struct InProcessServer {
+    addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<crate::error::Result<()>>,
+}
+
+impl InProcessServer {
+    async fn start(state: crate::api::AppState) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::serve(state, listener, async move {
+            let _ = signal.await;
+        }));
+        Ok(Self { addr, shutdown, task })
+    }
+
+    async fn stop(self) {
+        let _ = self.shutdown.send(());
+        match tokio::time::timeout(STOP_TIMEOUT, self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => eprintln!("warning: the in-process server stopped with an error: {err}"),
+            Ok(Err(err)) => eprintln!("warning: the in-process server task failed: {err}"),
+            Err(_) => eprintln!("warning: the in-process server did not stop within {STOP_TIMEOUT:?}"),
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Command-line options of `askpro bench`.
+use clap::Args;
+
+/// Options of `askpro bench`. Defaults describe the "realistic tenant" of
+/// issue 3: 20 staff, 10,000 customers, 50,000 appointments.
+#[derive(Args, Clone, Debug)]
+pub struct BenchArgs {
+    /// Without --target: a PostgreSQL administrative URL (e.g.
+    /// postgres://postgres@127.0.0.1:5432/postgres); the bench creates a fresh
+    /// database `askpro_bench_<uuid>` there and drops it at the end. Omitted:
+    /// a fresh SQLite file in a temporary folder, removed at the end. (The
+    /// configured ASKPRO_DATABASE_URL is never used: a bench must not write
+    /// into real data.) With --target: the database the target server uses,
+    /// needed for bulk seeding and the raw-insert baseline; nothing is dropped then.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Benchmark a running server (e.g. http://127.0.0.1:50051) instead of an
+    /// in-process one. Needs --platform-key and --database-url.
+    #[arg(long, requires_all = ["platform_key", "database_url"])]
+    pub target: Option<String>,
+    /// A platform-admin key of the target server (creates the bench tenant and its key).
+    #[arg(long, env = "ASKPRO_BENCH_PLATFORM_KEY", hide_env_values = true)]
+    pub platform_key: Option<String>,
+    /// Staff members of the seeded tenant.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub staff: u32,
+    /// Customers of the seeded tenant.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub customers: u32,
+    /// Appointments of the seeded tenant (in the past and the next 29 days).
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    pub appointments: u32,
+    /// Concurrent callers per operation.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    /// Measured seconds per operation.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration_secs: u64,
+    /// Unmeasured seconds before each operation's measurement, so connections
+    /// are open and the database's caches hold the data the calls touch.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub warmup_secs: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
