@@ -42,13 +42,15 @@ pub const SERVICE_NAMES: [&str; 4] = [
 pub async fn prepare(config: Config) -> Result<AppState> {
     let store = Store::connect(&config).await?;
     store.migrate().await?;
-    Ok(AppState { store, config: Arc::new(config), feed: Default::default() })
+    let feed = crate::api::feed::AppointmentFeed::new(&store);
+    Ok(AppState { store, config: Arc::new(config), feed })
 }
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting,
 /// reports NOT_SERVING and lets in-flight calls finish.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
     let cleanup = tokio::spawn(crate::jobs::hold_cleanup::run_periodically(state.store.clone()));
+    let feed_listener = tokio::spawn(state.feed.clone().listen());
     let (health, health_service) = tonic_health::server::health_reporter();
     set_all(&health, ServingStatus::Serving).await;
 
@@ -95,6 +97,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .await
         .map_err(Error::internal);
     cleanup.abort();
+    feed_listener.abort();
     served
 }
 

@@ -856,6 +856,47 @@ async fn an_expired_hold_frees_its_slot_and_cannot_be_booked(server: &common::Te
     assert_eq!(secs(&booked.start_time), ten);
 }
 
+async fn extending_a_hold_keeps_its_slot(server: &common::TestServer) {
+    let s = Salon::new(server, "Salon Extend").await;
+    let day = booking_day();
+    let ten = local(day, 10, 0);
+    let request = av::HoldSlotRequest {
+        ttl: Some(prost_types::Duration { seconds: 1, nanos: 0 }),
+        ..s.hold_request(s.service(), s.staff(), ten, "call-1")
+    };
+    let hold = s.try_hold(request).await.expect("hold").into_inner().hold.unwrap();
+    let extend = av::ExtendHoldRequest { id: hold.id.clone(), hold_key: "call-1".into(), ttl: Some(minutes(10)) };
+    let extended = s.av().extend_hold(authed(extend, s.agent())).await.expect("extend").into_inner().hold.unwrap();
+    assert!(elapsed(&hold.expire_time, &extended.expire_time) > 500.0, "expire_time moved to now + 10 min");
+    let too_long = av::ExtendHoldRequest { id: hold.id.clone(), hold_key: "call-1".into(), ttl: Some(minutes(31)) };
+    expect_reason(s.av().extend_hold(authed(too_long, s.agent())).await, Code::InvalidArgument, "INVALID_ARGUMENT");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(s.get_hold(&hold.id).await.state, av::HoldState::Active as i32, "the extended hold is alive");
+    assert!(!starts(&s.day_slots(s.service(), &[s.staff()], day).await).contains(&ten));
+    expect_reason(
+        s.try_hold(s.hold_request(s.service(), s.staff(), ten, "call-2")).await,
+        Code::AlreadyExists,
+        "SLOT_TAKEN",
+    );
+    let booked = s.create(s.from_hold(&hold.id, "call-1", "0151 23456789")).await.appointment.unwrap();
+    assert_eq!(secs(&booked.start_time), ten);
+}
+
+async fn a_live_hold_is_booked_without_rechecking_the_hours(server: &common::TestServer) {
+    let s = Salon::new(server, "Salon Hours Changed").await;
+    let day = booking_day();
+    let hold = s.hold(s.service(), s.staff(), local(day, 10, 0), "call-1").await;
+    // The staff member's hours change to afternoons only while the caller is on the line.
+    s.set_hours(server, &s.fx.staff.id, 14 * 60, 20 * 60).await;
+    expect_reason(
+        s.try_create(s.explicit(s.service(), s.staff(), local(day, 11, 0), "0151 23456789")).await,
+        Code::FailedPrecondition,
+        "FAILED_PRECONDITION",
+    );
+    let booked = s.create(s.from_hold(&hold.id, "call-1", "0151 23456789")).await.appointment.unwrap();
+    assert_eq!(secs(&booked.start_time), local(day, 10, 0), "the hold is honoured");
+}
+
 async fn releasing_a_hold_frees_its_slot_and_is_idempotent(server: &common::TestServer) {
     let s = Salon::new(server, "Salon Release").await;
     let day = booking_day();
@@ -1481,6 +1522,15 @@ async fn another_tenant_sees_none_of_the_bookings(server: &common::TestServer) {
         "Create in A's branch",
     );
 
+    // A's customer is not B's.
+    let a_customer = appointment.customer_id.clone();
+    let with_a_customer = ap::CreateAppointmentRequest {
+        customer: Some(ap::create_appointment_request::Customer::CustomerId(a_customer.clone())),
+        ..b.explicit(b.service(), b.staff(), local(day, 16, 0), "")
+    };
+    not_found(b.try_create(with_a_customer).await.map(drop), "Create for A's customer");
+    assert!(b.list(ap::ListAppointmentsRequest { customer_id: a_customer, ..Default::default() }).await.is_empty());
+
     // Byte for byte the answer for an unknown id.
     let unknown = Uuid::now_v7().to_string();
     let foreign = bap.get_appointment(authed(ap::GetAppointmentRequest { id: id.clone() }, key)).await.unwrap_err();
@@ -1603,6 +1653,8 @@ on_both_databases!(
     only_the_holder_can_book_or_release_a_hold,
     an_expired_hold_frees_its_slot_and_cannot_be_booked,
     releasing_a_hold_frees_its_slot_and_is_idempotent,
+    extending_a_hold_keeps_its_slot,
+    a_live_hold_is_booked_without_rechecking_the_hours,
     holding_a_held_slot_is_slot_taken_with_alternatives,
     hold_ttl_must_be_positive_and_at_most_30_minutes,
     hold_slot_is_idempotent_by_request_id,

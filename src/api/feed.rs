@@ -2,18 +2,27 @@
 //! change after their transaction commits; each watcher receives its own
 //! tenant's changes.
 //!
-//! In-process (a tokio broadcast channel): a watcher sees the changes made
-//! through the replica it is connected to. Sharing the feed across replicas
-//! (PostgreSQL LISTEN/NOTIFY or Redis) is still to do.
+//! SQLite is one process, so a tokio broadcast channel is the whole feed. On
+//! PostgreSQL a change is published with `pg_notify`, and every replica's
+//! listener (`listen`) hands what arrives to its own watchers, so a watcher
+//! sees changes made through any replica, its own included.
 use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use prost::Message;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::domain::ids::TenantId;
 use crate::proto::appointment::v1 as pb;
+use crate::store::Store;
 
 /// Changes a slow watcher may fall behind by before its stream ends.
 const CAPACITY: usize = 1024;
+/// The PostgreSQL notification channel.
+const CHANNEL: &str = "askpro_appointment_changes";
 
 #[derive(Debug)]
 pub struct AppointmentEvent {
@@ -22,24 +31,88 @@ pub struct AppointmentEvent {
     pub appointment: pb::Appointment,
 }
 
+/// A change as a notification payload (well under PostgreSQL's 8000 bytes).
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    t: uuid::Uuid,
+    c: i32,
+    /// The appointment, protobuf-encoded, base64.
+    a: String,
+}
+
 #[derive(Clone)]
 pub struct AppointmentFeed {
     sender: broadcast::Sender<Arc<AppointmentEvent>>,
-}
-
-impl Default for AppointmentFeed {
-    fn default() -> Self {
-        Self { sender: broadcast::channel(CAPACITY).0 }
-    }
+    /// Set on PostgreSQL: publish through the database.
+    postgres: Option<Store>,
 }
 
 impl AppointmentFeed {
-    /// Publishes a committed change; nobody listening is fine.
-    pub fn publish(&self, tenant: TenantId, change: pb::AppointmentChange, appointment: pb::Appointment) {
-        let _ = self.sender.send(Arc::new(AppointmentEvent { tenant, change, appointment }));
+    pub fn new(store: &Store) -> Self {
+        let postgres = (store.backend() == DbBackend::Postgres).then(|| store.clone());
+        Self { sender: broadcast::channel(CAPACITY).0, postgres }
+    }
+
+    /// Publishes a committed change; nobody listening is fine. A failed
+    /// notification is logged: watchers re-list after a reconnect anyway.
+    pub async fn publish(&self, tenant: TenantId, change: pb::AppointmentChange, appointment: pb::Appointment) {
+        let Some(store) = &self.postgres else {
+            let _ = self.sender.send(Arc::new(AppointmentEvent { tenant, change, appointment }));
+            return;
+        };
+        let payload = Payload { t: tenant.0, c: change as i32, a: STANDARD.encode(appointment.encode_to_vec()) };
+        let Ok(text) = serde_json::to_string(&payload) else { return };
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), text.into()],
+        );
+        if let Err(err) = store.connection().execute_raw(statement).await {
+            tracing::warn!(error = %err, "could not publish an appointment change");
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<AppointmentEvent>> {
         self.sender.subscribe()
+    }
+
+    /// PostgreSQL only: receives every replica's changes and hands them to
+    /// this replica's watchers. Runs until the server stops; reconnects on
+    /// its own.
+    pub async fn listen(self) {
+        let Some(store) = &self.postgres else { return };
+        loop {
+            let pool = store.connection().get_postgres_connection_pool();
+            let mut listener = match sea_orm::sqlx::postgres::PgListener::connect_with(pool).await {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::warn!(error = %err, "change feed cannot connect; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(err) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %err, "change feed cannot listen; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+            loop {
+                match listener.recv().await {
+                    Ok(notification) => self.deliver(notification.payload()),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "change feed lost its connection; reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver(&self, text: &str) {
+        let Ok(payload) = serde_json::from_str::<Payload>(text) else { return };
+        let Ok(bytes) = STANDARD.decode(payload.a) else { return };
+        let Ok(appointment) = pb::Appointment::decode(bytes.as_slice()) else { return };
+        let change = pb::AppointmentChange::try_from(payload.c).unwrap_or(pb::AppointmentChange::Updated);
+        let _ = self.sender.send(Arc::new(AppointmentEvent { tenant: TenantId(payload.t), change, appointment }));
     }
 }

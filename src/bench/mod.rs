@@ -103,11 +103,50 @@ async fn bench(
     server_description: String,
     database: &BenchDatabase,
 ) -> anyhow::Result<Report> {
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let concurrency = args.concurrency as usize;
-    let channels = connect(address, concurrency.min(MAX_CHANNELS)).await?;
     let db = store.connection().clone();
     database::create_scratch_table(&db).await.context("creating the scratch table")?;
+    let outcome = seed_and_measure(args, store, address).await;
+    // Also after an error: against a target server the table would stay.
+    let dropped = database::drop_scratch_table(&db).await.context("dropping the scratch table");
+    let measured = outcome?;
+    dropped?;
+    let mut report = Report {
+        started_at: measured.started_at,
+        server: server_description,
+        database: database.describe(),
+        database_version: database::server_version(&db).await,
+        cores: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+        load_average_before: measured.load_average_before,
+        load_average_after: report::load_average(),
+        size: measured.size,
+        seeding: measured.seeding,
+        concurrency: args.concurrency,
+        duration_secs: args.duration_secs,
+        warmup_secs: args.warmup_secs,
+        free_slots: measured.free_slots,
+        free_slots_used: measured.free_slots_used,
+        results: measured.results,
+    };
+    report.compute_ratios();
+    Ok(report)
+}
+
+/// What seeding and measuring produced, for the report.
+struct Measured {
+    started_at: String,
+    load_average_before: Option<String>,
+    size: Size,
+    seeding: seed::SeedTimings,
+    results: Vec<OpResult>,
+    free_slots: usize,
+    free_slots_used: usize,
+}
+
+async fn seed_and_measure(args: &BenchArgs, store: &Store, address: &str) -> anyhow::Result<Measured> {
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let load_average_before = report::load_average();
+    let concurrency = args.concurrency as usize;
+    let channels = connect(address, concurrency.min(MAX_CHANNELS)).await?;
 
     let size = Size {
         staff: args.staff as usize,
@@ -123,7 +162,8 @@ async fn bench(
     eprintln!("seeded in {:.1} s (tenant {})", seeding.total.as_secs_f64(), fixture.tenant_id);
     let free_slots = fixture.free_slots.len();
     let credentials = Credentials::new(&fixture.agent_key, None)?;
-    let workload = Arc::new(Workload::new(channels, credentials, db.clone(), Arc::new(fixture))?);
+    let db = store.connection().clone();
+    let workload = Arc::new(Workload::new(channels, credentials, db, Arc::new(fixture))?);
 
     let warmup = Duration::from_secs(args.warmup_secs);
     let duration = Duration::from_secs(args.duration_secs);
@@ -143,26 +183,15 @@ async fn bench(
         let measurement = runner::measure(callers, warmup, duration).await?;
         results.push(OpResult::measured(op, measurement));
     }
-    let free_slots_used = workload.slots_used();
-    database::drop_scratch_table(&db).await.context("dropping the scratch table")?;
-
-    let mut report = Report {
+    Ok(Measured {
         started_at,
-        server: server_description,
-        database: database.describe(),
-        database_version: database::server_version(&db).await,
-        cores: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+        load_average_before,
         size,
         seeding,
-        concurrency: args.concurrency,
-        duration_secs: args.duration_secs,
-        warmup_secs: args.warmup_secs,
-        free_slots,
-        free_slots_used,
         results,
-    };
-    report.compute_ratios();
-    Ok(report)
+        free_slots,
+        free_slots_used: workload.slots_used(),
+    })
 }
 
 async fn connect(address: &str, count: usize) -> anyhow::Result<Vec<Channel>> {

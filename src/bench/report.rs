@@ -18,6 +18,10 @@ pub struct Report {
     pub database_version: String,
     /// Logical cores of this machine (`available_parallelism`).
     pub cores: usize,
+    /// The 1-, 5- and 15-minute load averages (Linux) when the run started
+    /// and ended: other work on a shared machine moves the numbers.
+    pub load_average_before: Option<String>,
+    pub load_average_after: Option<String>,
     pub size: Size,
     pub seeding: SeedTimings,
     pub concurrency: u32,
@@ -96,7 +100,14 @@ impl Report {
         let _ = writeln!(out, "askpro bench, started {}", self.started_at);
         let _ = writeln!(out, "server:    {}", self.server);
         let _ = writeln!(out, "database:  {} ({})", self.database_version, self.database);
-        let _ = writeln!(out, "machine:   {} logical cores", self.cores);
+        let load = |l: &Option<String>| l.clone().unwrap_or_else(|| "unknown".into());
+        let _ = writeln!(
+            out,
+            "machine:   {} logical cores; load average {} at the start, {} at the end",
+            self.cores,
+            load(&self.load_average_before),
+            load(&self.load_average_after)
+        );
         let _ = writeln!(
             out,
             "tenant:    {} staff, {} customers, {} appointments; seeded in {:.1} s \
@@ -171,6 +182,12 @@ impl Report {
         }
         out
     }
+}
+
+/// The load averages from /proc/loadavg, e.g. "1.20 0.98 0.75"; None where there is none.
+pub fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
 }
 
 fn ms(duration: Duration) -> f64 {

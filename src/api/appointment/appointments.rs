@@ -181,7 +181,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateAppointmentRequ
             if created.load(Ordering::Relaxed)
                 && let Some(appointment) = &out.appointment
             {
-                state.feed.publish(tenant, pb::AppointmentChange::Created, appointment.clone());
+                state.feed.publish(tenant, pb::AppointmentChange::Created, appointment.clone()).await;
             }
             Ok(out)
         }
@@ -398,7 +398,7 @@ pub async fn cancel(state: &AppState, request: Request<pb::CancelAppointmentRequ
     if changed.load(Ordering::Relaxed)
         && let Some(appointment) = &out.appointment
     {
-        state.feed.publish(tenant, pb::AppointmentChange::Cancelled, appointment.clone());
+        state.feed.publish(tenant, pb::AppointmentChange::Cancelled, appointment.clone()).await;
     }
     Ok(out)
 }
@@ -482,7 +482,7 @@ pub async fn reschedule(
             if changed.load(Ordering::Relaxed)
                 && let Some(appointment) = &out.appointment
             {
-                state.feed.publish(tenant, pb::AppointmentChange::Rescheduled, appointment.clone());
+                state.feed.publish(tenant, pb::AppointmentChange::Rescheduled, appointment.clone()).await;
             }
             Ok(out)
         }
@@ -575,7 +575,7 @@ async fn change(
     })
     .await?;
     if changed {
-        state.feed.publish(tenant, pb::AppointmentChange::Updated, convert::appointment(row.clone()));
+        state.feed.publish(tenant, pb::AppointmentChange::Updated, convert::appointment(row.clone())).await;
     }
     Ok(row)
 }
