@@ -8,7 +8,7 @@ use askpro::domain::ids::TenantId;
 use askpro::domain::slots::WeeklyInterval;
 use askpro::proto::appointment::v1 as pb;
 use askpro::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
-use common::{TestServer, TenantFixture, authed};
+use common::{TenantFixture, TestServer, authed};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_stream::StreamExt;
 
@@ -46,7 +46,13 @@ async fn book(server: &TestServer, tenant: &TenantFixture, request_id: &str, day
         source: pb::AppointmentSource::PhoneAgent as i32,
         ..Default::default()
     };
-    client.create_appointment(authed(request, &tenant.agent)).await.expect("booking succeeds").into_inner().appointment.unwrap()
+    client
+        .create_appointment(authed(request, &tenant.agent))
+        .await
+        .expect("booking succeeds")
+        .into_inner()
+        .appointment
+        .unwrap()
 }
 
 async fn watch_over_grpc_web_delivers_a_booking(server: &TestServer) {
@@ -103,7 +109,8 @@ async fn watchers_see_only_their_tenant(server: &TestServer) {
         .into_inner();
     let foreign = book(server, &b, "b-1", 3).await;
     let own = book(server, &a, "a-1", 3).await;
-    let change = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("a change").unwrap().unwrap();
+    let change =
+        tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("a change").unwrap().unwrap();
     assert_eq!(change.change, pb::AppointmentChange::Created as i32);
     let appointment = change.appointment.unwrap();
     assert_eq!(appointment.id, own.id, "the first change A sees is its own, never B's {}", foreign.id);

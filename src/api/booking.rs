@@ -133,13 +133,20 @@ async fn alternatives(
     let calendars = calendar::load(&tx, &staff_ids, start, to, now).await?;
     tx.commit().await?;
     let tz = time_zone(&branch)?;
-    let query =
-        SlotQuery { time_zone: tz.clone(), from: start.timestamp(), to: to.timestamp(), now: now.timestamp(), rules: rules(&service) };
+    let query = SlotQuery {
+        time_zone: tz.clone(),
+        from: start.timestamp(),
+        to: to.timestamp(),
+        now: now.timestamp(),
+        rules: rules(&service),
+    };
     Ok(available_slots(&query, &calendars)
         .into_iter()
         .take(MAX_ALTERNATIVES)
         .map(|slot| AlternativeSlot {
-            start_time: DateTime::from_timestamp(slot.start, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
+            start_time: DateTime::from_timestamp(slot.start, 0)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
             local_start_time: rfc3339_local(&tz, slot.start),
             staff_id: slot.staff_id.to_string(),
         })

@@ -29,6 +29,9 @@ pub struct AppointmentEvent {
     pub tenant: TenantId,
     pub change: pb::AppointmentChange,
     pub appointment: pb::Appointment,
+    /// For a reschedule to another staff member: who had it before, so that
+    /// watchers of either staff member hear of it.
+    pub previous_staff_id: Option<String>,
 }
 
 /// A change as a notification payload (well under PostgreSQL's 8000 bytes).
@@ -38,6 +41,8 @@ struct Payload {
     c: i32,
     /// The appointment, protobuf-encoded, base64.
     a: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<String>,
 }
 
 #[derive(Clone)]
@@ -56,11 +61,32 @@ impl AppointmentFeed {
     /// Publishes a committed change; nobody listening is fine. A failed
     /// notification is logged: watchers re-list after a reconnect anyway.
     pub async fn publish(&self, tenant: TenantId, change: pb::AppointmentChange, appointment: pb::Appointment) {
+        self.send(AppointmentEvent { tenant, change, appointment, previous_staff_id: None }).await;
+    }
+
+    /// Publishes a reschedule, naming the staff member who had it before.
+    pub async fn publish_moved(
+        &self,
+        tenant: TenantId,
+        appointment: pb::Appointment,
+        previous_staff: Option<uuid::Uuid>,
+    ) {
+        let previous_staff_id = previous_staff.map(|id| id.to_string());
+        let change = pb::AppointmentChange::Rescheduled;
+        self.send(AppointmentEvent { tenant, change, appointment, previous_staff_id }).await;
+    }
+
+    async fn send(&self, event: AppointmentEvent) {
         let Some(store) = &self.postgres else {
-            let _ = self.sender.send(Arc::new(AppointmentEvent { tenant, change, appointment }));
+            let _ = self.sender.send(Arc::new(event));
             return;
         };
-        let payload = Payload { t: tenant.0, c: change as i32, a: STANDARD.encode(appointment.encode_to_vec()) };
+        let payload = Payload {
+            t: event.tenant.0,
+            c: event.change as i32,
+            a: STANDARD.encode(event.appointment.encode_to_vec()),
+            p: event.previous_staff_id,
+        };
         let Ok(text) = serde_json::to_string(&payload) else { return };
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -113,6 +139,7 @@ impl AppointmentFeed {
         let Ok(bytes) = STANDARD.decode(payload.a) else { return };
         let Ok(appointment) = pb::Appointment::decode(bytes.as_slice()) else { return };
         let change = pb::AppointmentChange::try_from(payload.c).unwrap_or(pb::AppointmentChange::Updated);
-        let _ = self.sender.send(Arc::new(AppointmentEvent { tenant: TenantId(payload.t), change, appointment }));
+        let event = AppointmentEvent { tenant: TenantId(payload.t), change, appointment, previous_staff_id: payload.p };
+        let _ = self.sender.send(Arc::new(event));
     }
 }

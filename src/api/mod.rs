@@ -2,8 +2,8 @@
 //! the request, calls the store inside one transaction, and encodes the
 //! answer; errors go through `crate::error` only.
 pub mod appointment;
-pub mod booking;
 pub mod availability;
+pub mod booking;
 pub mod context;
 pub mod convert;
 pub mod feed;

@@ -42,8 +42,9 @@ pub async fn list(
     limit: u64,
 ) -> Result<Vec<appointment::Model>> {
     let mut query = appointment::Entity::find().filter(appointment::Column::TenantId.eq(tx.tenant().0));
+    // The range selects appointments overlapping it.
     if let Some(from) = filter.from {
-        query = query.filter(appointment::Column::StartTime.gte(from));
+        query = query.filter(appointment::Column::EndTime.gt(from));
     }
     if let Some(to) = filter.to {
         query = query.filter(appointment::Column::StartTime.lt(to));

@@ -24,23 +24,30 @@ pub async fn get(tx: &TenantTx, id: Uuid) -> Result<hold::Model> {
     hold::Entity::find_by_id((tx.tenant().0, id)).one(tx.conn()).await?.ok_or(Error::NotFound { resource: "hold" })
 }
 
-/// Sets a hold's state (released or converted, with its appointment).
-pub async fn finish(
-    tx: &TenantTx,
-    id: Uuid,
-    state: &str,
-    appointment_id: Option<Uuid>,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    hold::Entity::update_many()
+/// Marks a live hold as booked by `appointment_id`.
+pub async fn convert(tx: &TenantTx, id: Uuid, appointment_id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    finish(tx, id, CONVERTED, Some(appointment_id), at).await
+}
+
+/// Marks a live hold as released.
+pub async fn release(tx: &TenantTx, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    finish(tx, id, RELEASED, None, at).await
+}
+
+/// Ends a hold that is still active. The state condition makes racing
+/// bookings and releases of one hold serialize on its row: the loser finds
+/// nothing to change, its transaction is retried, and it then sees the end.
+async fn finish(tx: &TenantTx, id: Uuid, state: &str, appointment_id: Option<Uuid>, at: DateTime<Utc>) -> Result<()> {
+    let result = hold::Entity::update_many()
         .col_expr(hold::Column::State, Expr::value(state))
         .col_expr(hold::Column::AppointmentId, Expr::value(appointment_id))
         .col_expr(hold::Column::UpdateTime, Expr::value(at))
         .filter(hold::Column::TenantId.eq(tx.tenant().0))
         .filter(hold::Column::Id.eq(id))
+        .filter(hold::Column::State.eq(ACTIVE))
         .exec(tx.conn())
         .await?;
-    Ok(())
+    if result.rows_affected == 0 { Err(Error::Conflict) } else { Ok(()) }
 }
 
 /// Moves a live hold's expiry (the claim's too, so the two agree).

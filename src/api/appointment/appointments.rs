@@ -53,7 +53,10 @@ fn parse_uuid(v: &mut Violations, field: &str, text: &str) -> Option<Uuid> {
     v.take(field, Uuid::try_parse(text).map_err(|_| "must be a UUID"))
 }
 
-pub async fn create(state: &AppState, request: Request<pb::CreateAppointmentRequest>) -> Result<pb::CreateAppointmentResponse> {
+pub async fn create(
+    state: &AppState,
+    request: Request<pb::CreateAppointmentRequest>,
+) -> Result<pb::CreateAppointmentResponse> {
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let mut v = Violations::new();
@@ -131,7 +134,8 @@ pub async fn create(state: &AppState, request: Request<pb::CreateAppointmentRequ
     }
     v.finish()?;
     validate_request_id(&req.request_id)?;
-    let (Some(slot), Some(customer), Some(source), Some(initial), Some(notes)) = (slot, customer, source, initial, notes)
+    let (Some(slot), Some(customer), Some(source), Some(initial), Some(notes)) =
+        (slot, customer, source, initial, notes)
     else {
         return Err(Error::Internal("validated fields missing".into()));
     };
@@ -189,9 +193,20 @@ pub async fn create(state: &AppState, request: Request<pb::CreateAppointmentRequ
             SlotChoice::Explicit { branch, service, start, .. } => {
                 with_alternatives(state, tenant, *branch, *service, *start, err).await
             }
-            SlotChoice::Hold { .. } => err,
+            SlotChoice::Hold { id, .. } => match hold_origin(state, tenant, *id).await {
+                Some((branch, service, start)) => with_alternatives(state, tenant, branch, service, start, err).await,
+                None => err,
+            },
         }),
     }
+}
+
+/// Branch, service and start of a hold, to find alternatives after it failed.
+async fn hold_origin(state: &AppState, tenant: TenantId, hold_id: Uuid) -> Option<(Uuid, Uuid, DateTime<Utc>)> {
+    let tx = state.store.read(tenant).await.ok()?;
+    let hold = holds::get(&tx, hold_id).await.ok()?;
+    tx.commit().await.ok()?;
+    Some((hold.branch_id, hold.service_id, hold.start_time))
 }
 
 /// The time an appointment got, and what it needs to know about its branch.
@@ -225,7 +240,7 @@ async fn secure_slot(tx: &TenantTx, slot: &SlotChoice, id: Uuid, at: DateTime<Ut
                 expire_time: None,
             };
             slot_claims::claim(tx, &claim, at).await?;
-            holds::finish(tx, hold.id, holds::CONVERTED, Some(id), at).await?;
+            holds::convert(tx, hold.id, id, at).await?;
             Ok(Booked {
                 branch_id: hold.branch_id,
                 service_id: hold.service_id,
@@ -296,7 +311,10 @@ pub async fn get(state: &AppState, request: Request<pb::GetAppointmentRequest>) 
     Ok(pb::GetAppointmentResponse { appointment: Some(convert::appointment(row)) })
 }
 
-pub async fn list(state: &AppState, request: Request<pb::ListAppointmentsRequest>) -> Result<pb::ListAppointmentsResponse> {
+pub async fn list(
+    state: &AppState,
+    request: Request<pb::ListAppointmentsRequest>,
+) -> Result<pb::ListAppointmentsResponse> {
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let mut v = Violations::new();
@@ -345,10 +363,16 @@ pub async fn list(state: &AppState, request: Request<pb::ListAppointmentsRequest
     } else {
         String::new()
     };
-    Ok(pb::ListAppointmentsResponse { appointments: rows.into_iter().map(convert::appointment).collect(), next_page_token })
+    Ok(pb::ListAppointmentsResponse {
+        appointments: rows.into_iter().map(convert::appointment).collect(),
+        next_page_token,
+    })
 }
 
-pub async fn update(state: &AppState, request: Request<pb::UpdateAppointmentRequest>) -> Result<pb::UpdateAppointmentResponse> {
+pub async fn update(
+    state: &AppState,
+    request: Request<pb::UpdateAppointmentRequest>,
+) -> Result<pb::UpdateAppointmentResponse> {
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let input = req.appointment.unwrap_or_default();
@@ -366,7 +390,10 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateAppointmentRequ
     Ok(pb::UpdateAppointmentResponse { appointment: Some(convert::appointment(row)) })
 }
 
-pub async fn cancel(state: &AppState, request: Request<pb::CancelAppointmentRequest>) -> Result<pb::CancelAppointmentResponse> {
+pub async fn cancel(
+    state: &AppState,
+    request: Request<pb::CancelAppointmentRequest>,
+) -> Result<pb::CancelAppointmentResponse> {
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let id = parse_id(&req.id)?;
@@ -425,6 +452,7 @@ pub async fn reschedule(
     let Some(id) = id else { return Err(Error::Internal("validated fields missing".into())) };
     let fingerprint = fingerprint(&pb::RescheduleAppointmentRequest { request_id: String::new(), ..req.clone() });
     let changed = AtomicBool::new(false);
+    let previous_staff = std::sync::Mutex::new(None::<Uuid>);
     let result = retry(|| async {
         let at = now();
         let tx = state.store.write(tenant).await?;
@@ -440,6 +468,12 @@ pub async fn reschedule(
                 Some((hold_id, key)) => {
                     let hold = holds::get(&tx, *hold_id).await?;
                     ensure_live_and_owned(&hold, key, at)?;
+                    if start.is_some_and(|s| s != hold.start_time) {
+                        return Err(Error::invalid("start_time", "must be empty or equal the hold's start time"));
+                    }
+                    if new_staff.is_some_and(|s| s != hold.staff_id) {
+                        return Err(Error::invalid("staff_id", "must be empty or equal the hold's staff member"));
+                    }
                     if hold.branch_id != current.branch_id || hold.service_id != current.service_id {
                         return Err(Error::FailedPrecondition {
                             reason: "FAILED_PRECONDITION",
@@ -451,7 +485,7 @@ pub async fn reschedule(
                     // The hold's claim gives way to the appointment's, moved in place.
                     slot_claims::release(&tx, hold.id).await?;
                     slot_claims::move_claim(&tx, id, hold.staff_id, ts(bs), ts(be), at).await?;
-                    holds::finish(&tx, hold.id, holds::CONVERTED, Some(id), at).await?;
+                    holds::convert(&tx, hold.id, id, at).await?;
                     next.staff_id = hold.staff_id;
                     next.start_time = hold.start_time;
                     next.end_time = hold.end_time;
@@ -470,6 +504,9 @@ pub async fn reschedule(
             next.update_time = at;
             appointments::save_revision(&tx, &current, &next).await?;
             changed.store(true, Ordering::Relaxed);
+            if let Ok(mut previous) = previous_staff.lock() {
+                *previous = Some(current.staff_id);
+            }
             Ok(pb::RescheduleAppointmentResponse { appointment: Some(convert::appointment(next)) })
         })
         .await?;
@@ -482,7 +519,10 @@ pub async fn reschedule(
             if changed.load(Ordering::Relaxed)
                 && let Some(appointment) = &out.appointment
             {
-                state.feed.publish(tenant, pb::AppointmentChange::Rescheduled, appointment.clone()).await;
+                state
+                    .feed
+                    .publish_moved(tenant, appointment.clone(), previous_staff.lock().ok().and_then(|p| *p))
+                    .await;
             }
             Ok(out)
         }
@@ -498,7 +538,10 @@ pub async fn reschedule(
     }
 }
 
-pub async fn confirm(state: &AppState, request: Request<pb::ConfirmAppointmentRequest>) -> Result<pb::ConfirmAppointmentResponse> {
+pub async fn confirm(
+    state: &AppState,
+    request: Request<pb::ConfirmAppointmentRequest>,
+) -> Result<pb::ConfirmAppointmentResponse> {
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let row = set_status(state, tenant, &req.id, &req.etag, Status::Confirmed, false).await?;
@@ -512,7 +555,10 @@ pub async fn mark_no_show(state: &AppState, request: Request<pb::MarkNoShowReque
     Ok(pb::MarkNoShowResponse { appointment: Some(convert::appointment(row)) })
 }
 
-pub async fn complete(state: &AppState, request: Request<pb::CompleteAppointmentRequest>) -> Result<pb::CompleteAppointmentResponse> {
+pub async fn complete(
+    state: &AppState,
+    request: Request<pb::CompleteAppointmentRequest>,
+) -> Result<pb::CompleteAppointmentResponse> {
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let row = set_status(state, tenant, &req.id, &req.etag, Status::Completed, true).await?;

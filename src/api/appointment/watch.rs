@@ -47,13 +47,15 @@ pub async fn watch(state: &AppState, request: Request<pb::WatchAppointmentsReque
     let changes = BroadcastStream::new(state.feed.subscribe()).filter_map(move |event| match event {
         Ok(event) if event.tenant == tenant => {
             let a = &event.appointment;
-            let wanted = (staff.is_empty() || staff.contains(&a.staff_id))
-                && branch.as_ref().is_none_or(|b| *b == a.branch_id);
+            let staff_matches = staff.contains(&a.staff_id)
+                || event.previous_staff_id.as_ref().is_some_and(|previous| staff.contains(previous));
+            let wanted = (staff.is_empty() || staff_matches) && branch.as_ref().is_none_or(|b| *b == a.branch_id);
             wanted.then(|| {
                 Ok(pb::WatchAppointmentsResponse {
                     change: event.change as i32,
                     appointment: Some(event.appointment.clone()),
-                    change_time: Some(timestamp(now())),
+                    // The change's commit time, not the time it is sent.
+                    change_time: a.update_time.clone().or_else(|| Some(timestamp(now()))),
                 })
             })
         }

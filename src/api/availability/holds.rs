@@ -77,7 +77,8 @@ pub async fn hold(state: &AppState, request: Request<pb::HoldSlotRequest>) -> Re
     let ttl = ttl_seconds(&mut v, req.ttl.as_ref());
     v.finish()?;
     validate_request_id(&req.request_id)?;
-    let (Some(branch_id), Some(service_id), Some(staff_id), Some(start)) = (branch_id, service_id, staff_id, start) else {
+    let (Some(branch_id), Some(service_id), Some(staff_id), Some(start)) = (branch_id, service_id, staff_id, start)
+    else {
         return Err(Error::Internal("validated fields missing".into()));
     };
     let fingerprint = fingerprint(&pb::HoldSlotRequest { request_id: String::new(), ..req.clone() });
@@ -173,7 +174,7 @@ pub async fn release(state: &AppState, request: Request<pb::ReleaseHoldRequest>)
         // Releasing is idempotent: an ended hold is returned as it is.
         if row.state == holds::ACTIVE && row.expire_time > at {
             slot_claims::release(&tx, id).await?;
-            holds::finish(&tx, id, holds::RELEASED, None, at).await?;
+            holds::release(&tx, id, at).await?;
             row.state = holds::RELEASED.into();
             row.update_time = at;
         }
@@ -196,7 +197,10 @@ pub fn ensure_owned(row: &hold::Model, hold_key: &str) -> Result<()> {
     if row.hold_key == hold_key {
         Ok(())
     } else {
-        Err(Error::PermissionDenied { reason: "HOLD_NOT_OWNED", message: "the hold belongs to another hold key".into() })
+        Err(Error::PermissionDenied {
+            reason: "HOLD_NOT_OWNED",
+            message: "the hold belongs to another hold key".into(),
+        })
     }
 }
 

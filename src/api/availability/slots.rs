@@ -21,7 +21,10 @@ const MAX_RANGE_DAYS: i64 = 62;
 const DEFAULT_SLOTS: i32 = 100;
 const MAX_SLOTS: i32 = 1000;
 
-pub async fn list(state: &AppState, request: Request<pb::ListAvailableSlotsRequest>) -> Result<pb::ListAvailableSlotsResponse> {
+pub async fn list(
+    state: &AppState,
+    request: Request<pb::ListAvailableSlotsRequest>,
+) -> Result<pb::ListAvailableSlotsResponse> {
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let mut v = Violations::new();
@@ -35,11 +38,8 @@ pub async fn list(state: &AppState, request: Request<pb::ListAvailableSlotsReque
         .map(|id| id.0)
         .collect();
     let range = time_range(&mut v, req.time_range.as_ref());
-    let output_zone = if req.time_zone.is_empty() {
-        None
-    } else {
-        v.take("time_zone", TimeZoneName::parse(&req.time_zone))
-    };
+    let output_zone =
+        if req.time_zone.is_empty() { None } else { v.take("time_zone", TimeZoneName::parse(&req.time_zone)) };
     if req.page_size < 0 {
         v.add("page_size", "must not be negative");
     }
@@ -64,21 +64,29 @@ pub async fn list(state: &AppState, request: Request<pb::ListAvailableSlotsReque
     let chosen = if staff_ids.is_empty() {
         offering
     } else {
-        let mut v = Violations::new();
-        for (i, id) in staff_ids.iter().enumerate() {
+        for id in &staff_ids {
+            // Unknown (or another tenant's) staff is NOT_FOUND, as everywhere.
+            staff::get(&tx, StaffId(*id)).await?;
             if !offering.contains(id) {
-                v.add(format!("staff_ids[{i}]"), "no such staff member offering this service at this branch");
+                return Err(Error::FailedPrecondition {
+                    reason: "FAILED_PRECONDITION",
+                    message: format!("staff member {id} does not offer this service at this branch"),
+                });
             }
         }
-        v.finish()?;
         staff_ids
     };
     let calendars = calendar::load(&tx, &chosen, from, to, now).await?;
     tx.commit().await?;
 
     let branch_zone = time_zone(&branch)?;
-    let query =
-        SlotQuery { time_zone: branch_zone.clone(), from: from.timestamp(), to: to.timestamp(), now: now.timestamp(), rules: rules(&service) };
+    let query = SlotQuery {
+        time_zone: branch_zone.clone(),
+        from: from.timestamp(),
+        to: to.timestamp(),
+        now: now.timestamp(),
+        rules: rules(&service),
+    };
     let mut slots: Vec<_> = available_slots(&query, &calendars)
         .into_iter()
         .filter(|s| after.is_none_or(|(start, staff)| (s.start, s.staff_id) > (start, staff)))
