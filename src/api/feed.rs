@@ -2,10 +2,10 @@
 //! change after their transaction commits; each watcher receives its own
 //! tenant's changes.
 //!
-//! SQLite is one process, so a tokio broadcast channel is the whole feed. On
-//! PostgreSQL a change is published with `pg_notify`, and every replica's
-//! listener (`listen`) hands what arrives to its own watchers, so a watcher
-//! sees changes made through any replica, its own included.
+//! A replica hands its own changes to its watchers at once, through a tokio
+//! broadcast channel (on SQLite, one process, that is the whole feed). On
+//! PostgreSQL it also publishes them with `pg_notify`; every other replica's
+//! listener (`listen`) hands them to its watchers, skipping its own by origin.
 use std::sync::Arc;
 
 use base64::Engine;
@@ -43,6 +43,8 @@ struct Payload {
     a: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     p: Option<String>,
+    /// The publishing replica's feed, so it can skip its own notifications.
+    o: uuid::Uuid,
 }
 
 #[derive(Clone)]
@@ -50,12 +52,13 @@ pub struct AppointmentFeed {
     sender: broadcast::Sender<Arc<AppointmentEvent>>,
     /// Set on PostgreSQL: publish through the database.
     postgres: Option<Store>,
+    origin: uuid::Uuid,
 }
 
 impl AppointmentFeed {
     pub fn new(store: &Store) -> Self {
         let postgres = (store.backend() == DbBackend::Postgres).then(|| store.clone());
-        Self { sender: broadcast::channel(CAPACITY).0, postgres }
+        Self { sender: broadcast::channel(CAPACITY).0, postgres, origin: uuid::Uuid::now_v7() }
     }
 
     /// Publishes a committed change; nobody listening is fine. A failed
@@ -77,16 +80,15 @@ impl AppointmentFeed {
     }
 
     async fn send(&self, event: AppointmentEvent) {
-        let Some(store) = &self.postgres else {
-            let _ = self.sender.send(Arc::new(event));
-            return;
-        };
         let payload = Payload {
             t: event.tenant.0,
             c: event.change as i32,
             a: STANDARD.encode(event.appointment.encode_to_vec()),
-            p: event.previous_staff_id,
+            p: event.previous_staff_id.clone(),
+            o: self.origin,
         };
+        let _ = self.sender.send(Arc::new(event));
+        let Some(store) = &self.postgres else { return };
         let Ok(text) = serde_json::to_string(&payload) else { return };
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -136,6 +138,9 @@ impl AppointmentFeed {
 
     fn deliver(&self, text: &str) {
         let Ok(payload) = serde_json::from_str::<Payload>(text) else { return };
+        if payload.o == self.origin {
+            return;
+        }
         let Ok(bytes) = STANDARD.decode(payload.a) else { return };
         let Ok(appointment) = pb::Appointment::decode(bytes.as_slice()) else { return };
         let change = pb::AppointmentChange::try_from(payload.c).unwrap_or(pb::AppointmentChange::Updated);
