@@ -130,7 +130,13 @@ impl Store {
 
     /// Applies pending migrations (as the connecting role, which owns the schema).
     pub async fn migrate(&self) -> Result<()> {
-        Migrator::up(&self.db, None).await.map_err(|err| Error::Internal(format!("migration failed: {err}")))
+        Migrator::up(&self.db, None).await.map_err(|err| Error::Internal(format!("migration failed: {err}")))?;
+        if self.backend() == DbBackend::Sqlite {
+            // SQLite plans with the statistics ANALYZE leaves; `optimize`
+            // refreshes them where they are stale (cheap when they are not).
+            self.db.execute_unprepared("PRAGMA optimize").await?;
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> DbBackend {
