@@ -51,6 +51,7 @@ pub async fn prepare(config: Config) -> Result<AppState> {
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
     let cleanup = tokio::spawn(crate::jobs::hold_cleanup::run_periodically(state.store.clone()));
     let feed_listener = tokio::spawn(state.feed.clone().listen());
+    let statistics = tokio::spawn(crate::jobs::sqlite_statistics::run_periodically(state.store.clone()));
     let (health, health_service) = tonic_health::server::health_reporter();
     set_all(&health, ServingStatus::Serving).await;
 
@@ -98,6 +99,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .map_err(Error::internal);
     cleanup.abort();
     feed_listener.abort();
+    statistics.abort();
     served
 }
 

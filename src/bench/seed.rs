@@ -110,6 +110,13 @@ pub async fn seed(store: &Store, maker: TenantMaker<'_>, size: Size) -> anyhow::
     let planned =
         layout::plan_appointments(size.staff, size.appointments, &time_zone, today, now.as_second(), &mut rng)?;
     insert_appointments(store, tenant, &salon, &customer_ids, &planned, &mut rng).await?;
+    // A database that grew to this size in service has planner statistics
+    // (SQLite: the server's hourly `optimize`; PostgreSQL: autovacuum). A
+    // bulk load has none yet, so gather them as those would.
+    store.refresh_statistics().await?;
+    if store.backend() == sea_orm::DbBackend::Postgres {
+        sea_orm::ConnectionTrait::execute_unprepared(store.connection(), "ANALYZE").await?;
+    }
     let appointments_took = at.elapsed();
 
     let mut free_slots: Vec<(Uuid, i64)> = layout::free_slots(size.staff, &time_zone, today)?

@@ -1,2 +1,3 @@
 //! Periodic jobs that run inside the server.
 pub mod hold_cleanup;
+pub mod sqlite_statistics;

@@ -131,10 +131,17 @@ impl Store {
     /// Applies pending migrations (as the connecting role, which owns the schema).
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.db, None).await.map_err(|err| Error::Internal(format!("migration failed: {err}")))?;
+        self.refresh_statistics().await
+    }
+
+    /// SQLite plans queries with the statistics ANALYZE leaves; without them
+    /// it prefers the index that matches ORDER BY and walks a tenant's whole
+    /// calendar to list one customer's appointments. `optimize` (0x10002: all
+    /// tables, analyze where needed) refreshes stale statistics and is cheap
+    /// when they are fresh. PostgreSQL's autovacuum keeps its own.
+    pub async fn refresh_statistics(&self) -> Result<()> {
         if self.backend() == DbBackend::Sqlite {
-            // SQLite plans with the statistics ANALYZE leaves; `optimize`
-            // refreshes them where they are stale (cheap when they are not).
-            self.db.execute_unprepared("PRAGMA optimize").await?;
+            self.db.execute_unprepared("PRAGMA optimize=0x10002").await?;
         }
         Ok(())
     }
