@@ -136,6 +136,13 @@ const TENANT_TABLES: &[&str] = &[
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// One transaction, so every statement runs on one connection with the
+    /// current schema (SQLite migrations otherwise run statement by statement
+    /// on whichever pooled connection is free).
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Postgres {
             create_app_role(manager).await?;

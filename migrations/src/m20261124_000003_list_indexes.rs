@@ -29,6 +29,13 @@ const DOWN: &[&str] = &[
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// One transaction, so every statement runs on one connection with the
+    /// current schema (SQLite migrations otherwise run statement by statement
+    /// on whichever pooled connection is free).
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         execute_all(manager, UP).await
     }
