@@ -448,7 +448,6 @@ impl Caller for GetDashboardStats {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::domain::phone::PhoneNumber;
     use crate::domain::validate::RegionCode;
 
