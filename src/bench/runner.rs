@@ -183,7 +183,7 @@ mod tests {
         async fn call(&mut self) -> Result<u64, Failure> {
             self.0 += 1;
             tokio::time::sleep(Duration::from_millis(2)).await;
-            if self.0 % 5 == 0 { Err(Failure::new("UNAVAILABLE")) } else { Ok(3) }
+            if self.0.is_multiple_of(5) { Err(Failure::new("UNAVAILABLE")) } else { Ok(3) }
         }
     }
 
