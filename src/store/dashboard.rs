@@ -96,12 +96,15 @@ pub async fn staff_hours(
         .await?
         .into_iter()
         .collect();
-    let mut calendars: HashMap<Uuid, StaffCalendar> = HashMap::with_capacity(members.len());
-    for &(staff_id, _) in &members {
-        let weekly = working_hours::of_staff(tx, staff_id).await?;
-        calendars.insert(staff_id, StaffCalendar { staff_id, weekly, ..Default::default() });
-    }
     let ids: Vec<Uuid> = members.iter().map(|(s, _)| *s).collect();
+    // One query for every staff member's week, not one per staff member.
+    let mut calendars: HashMap<Uuid, StaffCalendar> =
+        ids.iter().map(|&staff_id| (staff_id, StaffCalendar { staff_id, ..Default::default() })).collect();
+    for (staff_id, interval) in working_hours::of_staff_many(tx, &ids).await? {
+        if let Some(calendar) = calendars.get_mut(&staff_id) {
+            calendar.weekly.push(interval);
+        }
+    }
     for (staff_id, start, end) in time_off::absences(tx, &ids, from, to).await? {
         if let Some(calendar) = calendars.get_mut(&staff_id) {
             calendar.absences.push((start.timestamp(), end.timestamp()));
