@@ -1,8 +1,10 @@
 //! The one typed configuration: defaults, then an optional TOML file, then
 //! `ASKPRO_<SETTING>` environment variables (e.g. `ASKPRO_LISTEN`,
 //! `ASKPRO_DATABASE_URL`). Nothing else in the code reads the environment.
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -20,6 +22,15 @@ pub enum LogFormat {
     Json,
     /// Human-readable text.
     Text,
+}
+
+/// A GCRA quota: a sustained rate with room for a burst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quota {
+    /// Calls per second admitted in the long run.
+    pub per_second: u32,
+    /// Calls admitted at once after a quiet spell.
+    pub burst: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -46,6 +57,52 @@ pub struct Config {
     pub log_filter: String,
     /// How long a shutdown (SIGTERM) waits for in-flight calls to finish.
     pub shutdown_grace_period_secs: u64,
+    /// `redis://host:port/db`. When set, rate limits are shared by every
+    /// replica through Redis; unset, each process limits on its own.
+    /// Secret: a URL can carry a password.
+    pub redis_url: Option<SecretString>,
+    /// The longest a Redis call may take before the in-process limiter
+    /// decides instead.
+    pub redis_timeout_ms: u64,
+    /// Turns rate limiting off entirely (benchmarks).
+    pub rate_limit_enabled: bool,
+    /// Calls per second, and burst, one API key may make.
+    pub rate_limit_per_key: Quota,
+    /// Calls per second, and burst, all keys of one tenant may make together.
+    pub rate_limit_per_tenant: Quota,
+    /// Per-tenant replacements of `rate_limit_per_tenant`, keyed by tenant id.
+    pub rate_limit_tenant_overrides: BTreeMap<String, Quota>,
+    /// The deadline of a call that sends no `grpc-timeout`, in seconds.
+    pub default_deadline_secs: u64,
+    /// Calls the whole server runs at once; beyond it calls are shed with
+    /// UNAVAILABLE (health checks are never shed).
+    pub max_concurrent_calls: usize,
+    /// Calls one connection runs at once; further calls on it wait.
+    pub max_concurrent_calls_per_connection: usize,
+    /// The largest request or response message, in bytes.
+    pub max_message_bytes: usize,
+    /// A connection is closed (GOAWAY) after this many seconds so clients
+    /// reconnect and load spreads over new replicas.
+    pub max_connection_age_secs: u64,
+    /// How long calls on a connection past its age may still run.
+    pub max_connection_age_grace_secs: u64,
+    /// How often the database (and Redis) are checked for health.
+    pub health_check_interval_secs: u64,
+    /// How long an API key's verified lookup is reused before it is read
+    /// again; a revocation reaches other replicas within this time.
+    pub api_key_cache_secs: u64,
+    /// Accept webhook subscription URLs with plain http to a loopback host
+    /// (localhost, 127.0.0.0/8, ::1), and deliver to loopback addresses.
+    /// For development and tests only: otherwise a tenant could make the
+    /// server post to services on its own machine. Private and link-local
+    /// addresses stay refused either way.
+    pub webhook_allow_http_loopback: bool,
+    /// The delay before each retry of a failed webhook delivery, in seconds;
+    /// after the last one the delivery is dead-lettered. Each delay gets up to
+    /// 10% random jitter.
+    pub webhook_retry_schedule_secs: Vec<u64>,
+    /// How long one delivery attempt may take, connect to last byte.
+    pub webhook_attempt_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -59,6 +116,23 @@ impl Default for Config {
             log_format: LogFormat::Auto,
             log_filter: "info".into(),
             shutdown_grace_period_secs: 30,
+            redis_url: None,
+            redis_timeout_ms: 50,
+            rate_limit_enabled: true,
+            rate_limit_per_key: Quota { per_second: 20, burst: 40 },
+            rate_limit_per_tenant: Quota { per_second: 50, burst: 100 },
+            rate_limit_tenant_overrides: BTreeMap::new(),
+            default_deadline_secs: 30,
+            max_concurrent_calls: 1024,
+            max_concurrent_calls_per_connection: 128,
+            max_message_bytes: 4 * 1024 * 1024,
+            max_connection_age_secs: 600,
+            max_connection_age_grace_secs: 30,
+            health_check_interval_secs: 5,
+            api_key_cache_secs: 5,
+            webhook_allow_http_loopback: false,
+            webhook_retry_schedule_secs: vec![5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+            webhook_attempt_timeout_secs: 15,
         }
     }
 }
@@ -74,6 +148,18 @@ impl Config {
         Figment::new().merge(toml).merge(Env::prefixed("ASKPRO_").ignore(&["CONFIG"])).extract().map_err(Box::new)
     }
 
+    pub fn redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.redis_timeout_ms.max(1))
+    }
+
+    pub fn webhook_attempt_timeout(&self) -> Duration {
+        Duration::from_secs(self.webhook_attempt_timeout_secs.max(1))
+    }
+
+    pub fn default_deadline(&self) -> Duration {
+        Duration::from_secs(self.default_deadline_secs.max(1))
+    }
+
     pub fn is_postgres(&self) -> bool {
         use secrecy::ExposeSecret;
         let url = self.database_url.expose_secret();
@@ -82,6 +168,8 @@ impl Config {
 }
 
 #[cfg(test)]
+// figment::Jail's closures return figment::Error by value; its API, not ours.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
@@ -108,6 +196,27 @@ mod tests {
             assert_eq!(config.log_filter, "debug");
             assert!(config.is_postgres());
             assert!(!format!("{config:?}").contains("hunter2"), "secrets must not reach Debug output");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn quotas_and_tenant_overrides_come_from_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "askpro.toml",
+                "[rate_limit_per_key]\nper_second = 5\nburst = 10\n\n\
+                 [rate_limit_tenant_overrides.0190a1b2-0000-7000-8000-000000000001]\nper_second = 500\nburst = 900\n",
+            )?;
+            jail.set_env("ASKPRO_RATE_LIMIT_PER_TENANT", "{per_second=7,burst=8}");
+            jail.set_env("ASKPRO_REDIS_URL", "redis://:hunter2@127.0.0.1:6379/");
+            let config = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(config.rate_limit_per_key, Quota { per_second: 5, burst: 10 });
+            assert_eq!(config.rate_limit_per_tenant, Quota { per_second: 7, burst: 8 });
+            let over = config.rate_limit_tenant_overrides.get("0190a1b2-0000-7000-8000-000000000001");
+            assert_eq!(over, Some(&Quota { per_second: 500, burst: 900 }));
+            assert!(config.redis_url.is_some());
+            assert!(!format!("{config:?}").contains("hunter2"), "the Redis password must not reach Debug output");
             Ok(())
         });
     }

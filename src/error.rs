@@ -61,6 +61,17 @@ pub enum Error {
     SlotTaken { alternatives: Vec<AlternativeSlot> },
     #[error("{dependency} is unavailable")]
     Unavailable { dependency: &'static str },
+    /// The call's deadline (`grpc-timeout`, or the server default) passed.
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
+    /// The caller's quota is used up; `limit` says which one ("api_key" or
+    /// "tenant").
+    #[error("rate limit of the {limit} exceeded")]
+    RateLimited { limit: &'static str, retry_after: Duration },
+    /// The server runs as many calls as it may; another replica, or this one
+    /// a moment later, can take the call.
+    #[error("server overloaded")]
+    Overloaded,
     #[error("not implemented: {0}")]
     NotImplemented(&'static str),
     /// Anything unexpected. The text is logged, never sent to the caller.
@@ -185,6 +196,34 @@ impl From<Error> for Status {
                     Code::Unavailable,
                     format!("{dependency} is unavailable; retry later"),
                     "DEPENDENCY_UNAVAILABLE",
+                    details,
+                )
+            }
+            Error::DeadlineExceeded => status_with(
+                Code::DeadlineExceeded,
+                "the deadline passed before the call finished; retry with the same request_id to learn whether it \
+                 took effect"
+                    .into(),
+                "DEADLINE_EXCEEDED",
+                plain,
+            ),
+            Error::RateLimited { limit, retry_after } => {
+                let mut metadata = std::collections::HashMap::from([("limit".to_owned(), limit.to_owned())]);
+                metadata.insert("retry_after_ms".into(), retry_after.as_millis().to_string());
+                let mut details = ErrorDetails::with_retry_info(Some(retry_after));
+                details.set_error_info("RATE_LIMITED", ERROR_DOMAIN, metadata);
+                Status::with_error_details(
+                    Code::ResourceExhausted,
+                    format!("rate limit of the {limit} exceeded; retry in {} ms", retry_after.as_millis()),
+                    details,
+                )
+            }
+            Error::Overloaded => {
+                let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(200)));
+                status_with(
+                    Code::Unavailable,
+                    "the server is at its concurrency limit; retry shortly".into(),
+                    "OVERLOADED",
                     details,
                 )
             }

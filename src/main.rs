@@ -52,6 +52,9 @@ enum Command {
     /// Seed a realistic tenant and measure the main operations over gRPC
     /// beside a health-check and a raw-insert baseline.
     Bench(askpro::bench::BenchArgs),
+    /// Live view of a running server from its /metrics page: calls/s, errors
+    /// and p50/p99 latency per method, holds, pool, dependencies.
+    Top(askpro::top::TopArgs),
 }
 
 #[derive(Subcommand)]
@@ -81,7 +84,8 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Serve { listen: Some(listen), .. } = &cli.command {
         config.listen = *listen;
     }
-    telemetry::init(&config);
+    // Flushes the log when main returns.
+    let _log_writer = telemetry::init(&config);
 
     match cli.command {
         Command::Serve { demo, .. } => serve(config, demo).await,
@@ -117,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => askpro::bench::run(config, args).await,
+        Command::Top(args) => Ok(askpro::top::run(args, config.listen).await?),
     }
 }
 

@@ -6,13 +6,10 @@ use std::time::Duration;
 
 use axum::routing::get;
 use http::{HeaderName, HeaderValue, Method};
-use sea_orm::ConnectionTrait;
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
-use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::api::AppState;
@@ -22,12 +19,21 @@ use crate::api::tenant::TenantApi;
 use crate::api::webhook::WebhookApi;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::layers::auth::AuthLayer;
+use crate::health::{HealthMonitor, HealthReport};
+use crate::layers::around::AroundLayer;
+use crate::layers::auth::{ApiKeyCache, Authenticate};
+use crate::layers::deadline::EnforceDeadline;
 use crate::layers::grpc_web::BrowserGrpcLayer;
+use crate::layers::load_shed::ShedLoad;
+use crate::layers::observe::ObserveCalls;
+use crate::layers::panics;
+use crate::layers::rate_limit::LimitRate;
+use crate::layers::request_id::AssignRequestId;
 use crate::proto::appointment::v1::appointment_service_server::AppointmentServiceServer;
 use crate::proto::availability::v1::availability_service_server::AvailabilityServiceServer;
 use crate::proto::tenant::v1::tenant_service_server::TenantServiceServer;
 use crate::proto::webhook::v1::webhook_service_server::WebhookServiceServer;
+use crate::rate_limit::RateLimiter;
 use crate::store::Store;
 
 /// The gRPC service names health reports on (besides "" for the server).
@@ -42,18 +48,26 @@ pub const SERVICE_NAMES: [&str; 4] = [
 pub async fn prepare(config: Config) -> Result<AppState> {
     let store = Store::connect(&config).await?;
     store.migrate().await?;
+    tokio::task::spawn_blocking(crate::domain::phone::warm_up).await.map_err(Error::internal)?;
     let feed = crate::api::feed::AppointmentFeed::new(&store);
-    Ok(AppState { store, config: Arc::new(config), feed })
+    let keys = ApiKeyCache::new(Duration::from_secs(config.api_key_cache_secs));
+    Ok(AppState { store, config: Arc::new(config), feed, keys })
 }
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting,
 /// reports NOT_SERVING and lets in-flight calls finish.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+    // Before anything records: values recorded earlier would be lost.
+    crate::metrics::handle();
     let cleanup = tokio::spawn(crate::jobs::hold_cleanup::run_periodically(state.store.clone()));
     let feed_listener = tokio::spawn(state.feed.clone().listen());
     let statistics = tokio::spawn(crate::jobs::sqlite_statistics::run_periodically(state.store.clone()));
-    let (health, health_service) = tonic_health::server::health_reporter();
-    set_all(&health, ServingStatus::Serving).await;
+    let webhooks = tokio::spawn(crate::jobs::webhook_delivery::Worker::new(state.store.clone(), &state.config).run());
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = HealthMonitor::new(&state.store, &state.config, reporter);
+    // Measured before the port serves anything: the first status is real.
+    health.check_now().await;
+    let health_checks = tokio::spawn(health.clone().run_periodically());
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
@@ -66,17 +80,44 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .build_v1alpha()
         .map_err(Error::internal)?;
 
+    // Messages above the limit are refused by tonic with OUT_OF_RANGE, naming
+    // the size and the limit.
+    let max = state.config.max_message_bytes;
     let grpc = Routes::builder()
-        .add_service(TenantServiceServer::new(TenantApi::new(state.clone())))
-        .add_service(AvailabilityServiceServer::new(AvailabilityApi::new(state.clone())))
-        .add_service(AppointmentServiceServer::new(AppointmentApi::new(state.clone())))
-        .add_service(WebhookServiceServer::new(WebhookApi))
+        .add_service(
+            TenantServiceServer::new(TenantApi::new(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            AvailabilityServiceServer::new(AvailabilityApi::new(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            AppointmentServiceServer::new(AppointmentApi::new(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            WebhookServiceServer::new(WebhookApi::new(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .clone()
         .routes();
-    let http = axum::Router::new().route("/health", get(health_json)).with_state(state.clone());
+    let http = axum::Router::new()
+        .route("/health", get(health_json).with_state(health.clone()))
+        .route("/metrics", get(crate::api::metrics::scrape))
+        .route(
+            "/webhooks/inbound/{path_token}",
+            axum::routing::post(crate::api::inbound::receive)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::webhooks::payload::MAX_BODY_BYTES)),
+        )
+        .with_state(state.clone());
     let routes = Routes::from(grpc.into_axum_router().merge(http));
 
     let drain = {
@@ -84,15 +125,28 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, draining in-flight calls");
-            set_all(&health, ServingStatus::NotServing).await;
+            health.drain().await;
         }
     };
+    let config = &state.config;
+    let limiter = RateLimiter::new(config).await;
+    tracing::info!(enabled = limiter.is_enabled(), shared_through_redis = limiter.uses_redis(), "rate limits");
+    // The layer order, and why, is documented in `crate::layers`.
     let served = tonic::transport::Server::builder()
         .accept_http1(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .layer(cors(&state.config))
+        .concurrency_limit_per_connection(config.max_concurrent_calls_per_connection.max(1))
+        .max_connection_age(Duration::from_secs(config.max_connection_age_secs.max(1)))
+        .max_connection_age_grace(Duration::from_secs(config.max_connection_age_grace_secs))
+        .layer(cors(config))
         .layer(BrowserGrpcLayer)
-        .layer(AuthLayer::new(state.store.clone()))
+        .layer(AroundLayer(AssignRequestId))
+        .layer(AroundLayer(ObserveCalls))
+        .layer(panics::layer())
+        .layer(AroundLayer(ShedLoad::new(config.max_concurrent_calls)))
+        .layer(AroundLayer(EnforceDeadline::new(config.default_deadline())))
+        .layer(AroundLayer(Authenticate::new(state.store.clone(), state.keys.clone())))
+        .layer(AroundLayer(LimitRate::new(limiter)))
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming(listener), drain)
         .await
@@ -100,6 +154,8 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     cleanup.abort();
     feed_listener.abort();
     statistics.abort();
+    webhooks.abort();
+    health_checks.abort();
     served
 }
 
@@ -107,13 +163,6 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
 /// for Nagle's algorithm (a 40 ms stall per call against delayed ACKs).
 fn incoming(listener: TcpListener) -> TcpIncoming {
     TcpIncoming::from(listener).with_nodelay(Some(true))
-}
-
-async fn set_all(health: &HealthReporter, status: ServingStatus) {
-    health.set_service_status("", status).await;
-    for name in SERVICE_NAMES {
-        health.set_service_status(name, status).await;
-    }
 }
 
 /// CORS for grpc-web: browsers must be allowed to send the gRPC-Web and auth
@@ -147,15 +196,12 @@ fn cors(config: &Config) -> CorsLayer {
         .max_age(Duration::from_secs(24 * 3600))
 }
 
-/// `GET /health`: the server's view of its dependencies, as JSON.
+/// `GET /health`: the last result of the background dependency checks (no
+/// query per request); fields in [`HealthReport`]. 503 while the database is
+/// down or the server drains.
 async fn health_json(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> (http::StatusCode, axum::Json<serde_json::Value>) {
-    let database_up = state.store.connection().execute_unprepared("SELECT 1").await.is_ok();
-    let status = if database_up { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
-    let body = serde_json::json!({
-        "status": if database_up { "serving" } else { "not_serving" },
-        "components": { "database": if database_up { "up" } else { "down" } },
-    });
-    (status, axum::Json(body))
+    axum::extract::State(health): axum::extract::State<HealthMonitor>,
+) -> (http::StatusCode, axum::Json<HealthReport>) {
+    let report = health.report();
+    (report.http_status(), axum::Json(report))
 }

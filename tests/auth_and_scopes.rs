@@ -10,11 +10,11 @@ use std::time::Duration;
 use askpro::api::permissions;
 use askpro::domain::scope::{Permission, Scope};
 use askpro::proto::tenant::v1 as pb;
+use common::http::http1;
 use common::{Key, as_tenant, authed, expect_code, reason, violated_fields, with_key};
 use http::uri::PathAndQuery;
 use prost::Message;
 use secrecy::ExposeSecret;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
@@ -347,31 +347,25 @@ async fn scope_matrix_matches_the_permission_table(server: &common::TestServer) 
 }
 
 // ---------------------------------------------------------------------------
-// d. Not yet served.
+// d. Every method of the contracts is served.
 
-async fn unserved_rpcs_are_unimplemented_naming_the_method(server: &common::TestServer) {
-    let tenant = server.tenant("Salon Later").await;
-    // Served: TenantService, AvailabilityService, AppointmentService. Not yet: webhooks.
-    let unserved = ["WebhookService"];
+async fn every_rpc_is_served(server: &common::TestServer) {
+    let tenant = server.tenant("Salon Served").await;
     let mut wrong = Vec::new();
     let mut checked = 0;
     for method in all_methods() {
         let result = call_raw(&server.channel, &method, authed((), &tenant.admin)).await;
-        let code = result.as_ref().err().map(Status::code);
-        if unserved.contains(&method.service.as_str()) {
-            checked += 1;
-            let needle = format!("{}.{}", method.service, method.name);
-            let ok = matches!(&result, Err(s) if s.code() == Code::Unimplemented
-                && s.message().contains(&needle)
-                && reason(s) == "NOT_IMPLEMENTED");
-            if !ok {
-                wrong.push(format!("{}: want UNIMPLEMENTED naming {needle}: {}", method.path, describe(&result)));
-            }
-        } else if code == Some(Code::Unimplemented) {
-            wrong.push(format!("{} is served and must not be UNIMPLEMENTED: {}", method.path, describe(&result)));
+        checked += 1;
+        if matches!(&result, Err(s) if s.code() == Code::Unimplemented) {
+            wrong.push(format!(
+                "{}.{} must be served, not UNIMPLEMENTED: {}",
+                method.service,
+                method.name,
+                describe(&result)
+            ));
         }
     }
-    assert!(checked >= 15, "expected the unserved webhook service, checked {checked} methods");
+    assert!(checked > 60, "expected the four services, checked {checked} methods");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
@@ -610,64 +604,6 @@ async fn reflection_lists_the_services_without_a_key(server: &common::TestServer
 // ---------------------------------------------------------------------------
 // g. grpc-web, CORS and plain HTTP/1.1.
 
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl HttpResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-/// Sends one hand-written HTTP/1.1 request (which must say `Connection:
-/// close`) and reads the whole response.
-async fn http1(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> HttpResponse {
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let mut request = head.as_bytes().to_vec();
-        request.extend_from_slice(body);
-        stream.write_all(&request).await.expect("write request");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read response");
-        raw
-    };
-    let raw = tokio::time::timeout(CALL_TIMEOUT, exchange).await.expect("HTTP/1.1 exchange timed out");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of response head");
-    let head = String::from_utf8(raw[..split].to_vec()).expect("ASCII head");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("status line");
-    assert!(status_line.starts_with("HTTP/1.1 "), "status line {status_line:?}");
-    let status = status_line[9..12].parse().expect("status code");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    }
-    HttpResponse { status, headers, body }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
-        let size_text = std::str::from_utf8(&data[..line_end]).expect("chunk size");
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).expect("hex chunk size");
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
-    }
-}
-
 /// Splits a grpc-web body into (flags, payload) frames.
 fn grpc_web_frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut frames = Vec::new();
@@ -764,7 +700,7 @@ async fn plain_http_health_is_json(server: &common::TestServer) {
     );
     let json: serde_json::Value = serde_json::from_slice(&response.body).expect("JSON body");
     assert_eq!(json["status"], "serving", "{json}");
-    assert_eq!(json["components"]["database"], "up", "{json}");
+    assert_eq!(json["components"]["database"]["status"], "up", "{json}");
 }
 
 on_both_databases!(
@@ -776,7 +712,7 @@ on_both_databases!(
     x_api_key_header_authenticates,
     tenant_header_is_only_for_platform_keys,
     scope_matrix_matches_the_permission_table,
-    unserved_rpcs_are_unimplemented_naming_the_method,
+    every_rpc_is_served,
     created_key_secret_is_shown_once,
     create_api_key_rejects_platform_and_unspecified_scopes,
     list_api_keys_hides_revoked_unless_asked,

@@ -357,7 +357,7 @@ impl Salon {
         }
     }
 
-    fn from_hold(&self, hold_id: &str, key: &str, phone: &str) -> ap::CreateAppointmentRequest {
+    fn booking_from_hold(&self, hold_id: &str, key: &str, phone: &str) -> ap::CreateAppointmentRequest {
         ap::CreateAppointmentRequest {
             slot: Some(ap::create_appointment_request::Slot::FromHold(ap::HoldReference {
                 hold_id: hold_id.into(),
@@ -485,7 +485,7 @@ async fn voice_agent_finds_holds_books_reschedules_and_cancels(server: &common::
             source: ap::AppointmentSource::PhoneAgent as i32,
             call_id: "call-1".into(),
             notes: "first visit".into(),
-            ..s.from_hold(&hold.id, "call-1", "0151 23456789")
+            ..s.booking_from_hold(&hold.id, "call-1", "0151 23456789")
         })
         .await;
     let first = created.appointment.clone().unwrap();
@@ -787,7 +787,7 @@ async fn only_the_holder_can_book_or_release_a_hold(server: &common::TestServer)
     let ten = local(booking_day(), 10, 0);
     let hold = s.hold(s.service(), s.staff(), ten, "call-1").await;
     expect_reason(
-        s.try_create(s.from_hold(&hold.id, "call-2", "0151 23456789")).await,
+        s.try_create(s.booking_from_hold(&hold.id, "call-2", "0151 23456789")).await,
         Code::PermissionDenied,
         "HOLD_NOT_OWNED",
     );
@@ -803,11 +803,11 @@ async fn only_the_holder_can_book_or_release_a_hold(server: &common::TestServer)
         "SLOT_TAKEN",
     );
     // The holder books.
-    let booked = s.create(s.from_hold(&hold.id, "call-1", "0151 23456789")).await.appointment.unwrap();
+    let booked = s.create(s.booking_from_hold(&hold.id, "call-1", "0151 23456789")).await.appointment.unwrap();
     assert_eq!(secs(&booked.start_time), ten);
     // A converted hold cannot be booked again, not even by its holder.
     expect_reason(
-        s.try_create(s.from_hold(&hold.id, "call-1", "0151 23456789")).await,
+        s.try_create(s.booking_from_hold(&hold.id, "call-1", "0151 23456789")).await,
         Code::FailedPrecondition,
         "HOLD_EXPIRED",
     );
@@ -842,7 +842,7 @@ async fn an_expired_hold_frees_its_slot_and_cannot_be_booked(server: &common::Te
     assert_eq!(other.state, av::HoldState::Active as i32);
     // The first caller's booking from its expired hold fails.
     expect_reason(
-        s.try_create(s.from_hold(&hold.id, "call-1", "0151 23456789")).await,
+        s.try_create(s.booking_from_hold(&hold.id, "call-1", "0151 23456789")).await,
         Code::FailedPrecondition,
         "HOLD_EXPIRED",
     );
@@ -852,7 +852,7 @@ async fn an_expired_hold_frees_its_slot_and_cannot_be_booked(server: &common::Te
         s.av().release_hold(authed(release, s.agent())).await.expect("idempotent").into_inner().hold.unwrap();
     assert_eq!(released.state, av::HoldState::Expired as i32);
     assert!(!starts(&s.day_slots(s.service(), &[s.staff()], day).await).contains(&ten), "call-2 still holds 10:00");
-    let booked = s.create(s.from_hold(&other.id, "call-2", "0151 23456789")).await.appointment.unwrap();
+    let booked = s.create(s.booking_from_hold(&other.id, "call-2", "0151 23456789")).await.appointment.unwrap();
     assert_eq!(secs(&booked.start_time), ten);
 }
 
@@ -878,7 +878,7 @@ async fn extending_a_hold_keeps_its_slot(server: &common::TestServer) {
         Code::AlreadyExists,
         "SLOT_TAKEN",
     );
-    let booked = s.create(s.from_hold(&hold.id, "call-1", "0151 23456789")).await.appointment.unwrap();
+    let booked = s.create(s.booking_from_hold(&hold.id, "call-1", "0151 23456789")).await.appointment.unwrap();
     assert_eq!(secs(&booked.start_time), ten);
 }
 
@@ -893,7 +893,7 @@ async fn a_live_hold_is_booked_without_rechecking_the_hours(server: &common::Tes
         Code::FailedPrecondition,
         "FAILED_PRECONDITION",
     );
-    let booked = s.create(s.from_hold(&hold.id, "call-1", "0151 23456789")).await.appointment.unwrap();
+    let booked = s.create(s.booking_from_hold(&hold.id, "call-1", "0151 23456789")).await.appointment.unwrap();
     assert_eq!(secs(&booked.start_time), local(day, 10, 0), "the hold is honoured");
 }
 
@@ -911,13 +911,13 @@ async fn releasing_a_hold_frees_its_slot_and_is_idempotent(server: &common::Test
     assert_eq!(again.state, av::HoldState::Released as i32);
     assert_eq!(s.get_hold(&hold.id).await.state, av::HoldState::Released as i32);
     expect_reason(
-        s.try_create(s.from_hold(&hold.id, "call-1", "0151 23456789")).await,
+        s.try_create(s.booking_from_hold(&hold.id, "call-1", "0151 23456789")).await,
         Code::FailedPrecondition,
         "HOLD_EXPIRED",
     );
     // Someone else can hold and book it now.
     let other = s.hold(s.service(), s.staff(), ten, "call-2").await;
-    let booked = s.create(s.from_hold(&other.id, "call-2", "0151 23456789")).await.appointment.unwrap();
+    let booked = s.create(s.booking_from_hold(&other.id, "call-2", "0151 23456789")).await.appointment.unwrap();
     // Releasing a converted hold succeeds and the appointment stays booked.
     let release = av::ReleaseHoldRequest { id: other.id.clone(), hold_key: "call-2".into() };
     let converted =
@@ -1057,7 +1057,7 @@ async fn explicit_slots_must_be_bookable(server: &common::TestServer) {
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
-    let unknown_hold = s.from_hold(&unknown, "call-1", "0151 23456789");
+    let unknown_hold = s.booking_from_hold(&unknown, "call-1", "0151 23456789");
     expect_reason(s.try_create(unknown_hold).await, Code::NotFound, "RESOURCE_NOT_FOUND");
     assert!(s.list(ap::ListAppointmentsRequest::default()).await.is_empty(), "nothing was booked");
 }
@@ -1280,7 +1280,7 @@ async fn create_appointment_is_idempotent_by_request_id(server: &common::TestSer
 
     // A booking from a hold, retried after it converted the hold, returns the same appointment.
     let hold = s.hold(s.service(), s.staff(), local(day, 14, 0), "call-7").await;
-    let from_hold = s.from_hold(&hold.id, "call-7", "0151 23456789");
+    let from_hold = s.booking_from_hold(&hold.id, "call-7", "0151 23456789");
     let booked = s.create(from_hold.clone()).await;
     assert_eq!(s.create(from_hold).await, booked);
     let listed = s.list(ap::ListAppointmentsRequest { staff_ids: vec![s.staff().into()], ..Default::default() }).await;
@@ -1507,7 +1507,10 @@ async fn another_tenant_sees_none_of_the_bookings(server: &common::TestServer) {
     not_found(bav.get_hold(authed(av::GetHoldRequest { id: hold.id.clone() }, key)).await.map(drop), "GetHold");
     let extend = av::ExtendHoldRequest { id: hold.id.clone(), hold_key: "call-a".into(), ttl: None };
     not_found(bav.extend_hold(authed(extend, key)).await.map(drop), "ExtendHold");
-    not_found(b.try_create(b.from_hold(&hold.id, "call-a", "0151 23456789")).await.map(drop), "Create from A's hold");
+    not_found(
+        b.try_create(b.booking_from_hold(&hold.id, "call-a", "0151 23456789")).await.map(drop),
+        "Create from A's hold",
+    );
     let slots = a.slots_request(a.service(), &[], midnight(day), midnight(day) + 24 * HOUR);
     not_found(bav.list_available_slots(authed(slots, key)).await.map(drop), "ListAvailableSlots of A's branch");
     let slots = b.slots_request(a.service(), &[], midnight(day), midnight(day) + 24 * HOUR);

@@ -144,7 +144,7 @@ impl Salon {
         }
     }
 
-    fn from_hold(&self, hold_id: &str, key: &str, phone: &str) -> ap::CreateAppointmentRequest {
+    fn booking_from_hold(&self, hold_id: &str, key: &str, phone: &str) -> ap::CreateAppointmentRequest {
         ap::CreateAppointmentRequest {
             slot: Some(ap::create_appointment_request::Slot::FromHold(ap::HoldReference {
                 hold_id: hold_id.into(),
@@ -419,7 +419,7 @@ async fn a_hold_is_booked_at_most_once_under_concurrency(server: &common::TestSe
         let tasks: Vec<_> = (0..50)
             .map(|n| {
                 let mut client = s.ap();
-                let request = authed(s.from_hold(&hold.id, "call-1", &phone(n)), &s.agent());
+                let request = authed(s.booking_from_hold(&hold.id, "call-1", &phone(n)), &s.agent());
                 tokio::spawn(async move { client.create_appointment(request).await.map(|r| r.into_inner()) })
             })
             .collect();
@@ -627,7 +627,7 @@ async fn run_case(server: &common::TestServer, case: usize, ops: Vec<Op>) -> Res
             Op::BookFromHold { hold } => {
                 let Some(index) = (!model.holds.is_empty()).then(|| hold % model.holds.len()) else { continue };
                 let h = &model.holds[index];
-                let result = apc.create_appointment(authed(s.from_hold(&h.id, &h.key, &phone), &key)).await;
+                let result = apc.create_appointment(authed(s.booking_from_hold(&h.id, &h.key, &phone), &key)).await;
                 let expect = if h.live { Ok(()) } else { Err((Code::FailedPrecondition, "HOLD_EXPIRED")) };
                 if let Some(response) = outcome(step, op, result, expect)? {
                     let a = response.into_inner().appointment.unwrap();

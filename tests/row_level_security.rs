@@ -56,12 +56,29 @@ async fn no_tenant_set_sees_nothing_and_foreign_writes_fail() {
     let Some(server) = postgres_server().await else { return };
     let a = server.tenant("Salon A").await;
     let b = server.tenant("Salon B").await;
+    let a_rows = webhook_rows(&server, &a.id).await;
     let db = server.state.store.connection();
 
     // The application role without any tenant setting: every table is empty.
     let txn = db.begin().await.unwrap();
     txn.execute_unprepared("SET LOCAL ROLE askpro_app").await.unwrap();
-    for table in ["tenants", "branches", "branch_phone_numbers", "staff", "services", "api_keys", "staff_services"] {
+    let tables = [
+        "tenants",
+        "branches",
+        "branch_phone_numbers",
+        "staff",
+        "services",
+        "api_keys",
+        "staff_services",
+        "subscriptions",
+        "outbox_events",
+        "deliveries",
+        "delivery_attempts",
+        "inbound_endpoints",
+        "inbound_events",
+        "calls",
+    ];
+    for table in tables {
         let rows = txn
             .query_all_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT 1 FROM {table}")))
             .await
@@ -69,6 +86,30 @@ async fn no_tenant_set_sees_nothing_and_foreign_writes_fail() {
         assert!(rows.is_empty(), "{table} must be invisible without a tenant");
     }
     txn.rollback().await.unwrap();
+
+    // B sees none of A's webhook rows, A sees them all; the inbound route's
+    // platform lookup by path token finds A's endpoint.
+    let tx = server.state.store.read(tenant(&b.id)).await.unwrap();
+    for table in [
+        "subscriptions",
+        "outbox_events",
+        "deliveries",
+        "delivery_attempts",
+        "inbound_endpoints",
+        "inbound_events",
+        "calls",
+    ] {
+        assert!(ids(tx.conn(), &format!("SELECT id FROM {table}")).await.is_empty(), "{table} of A seen by B");
+    }
+    tx.commit().await.unwrap();
+    let tx = server.state.store.read(tenant(&a.id)).await.unwrap();
+    assert_eq!(ids(tx.conn(), "SELECT id FROM subscriptions").await, vec![a_rows.subscription.clone()]);
+    assert_eq!(ids(tx.conn(), "SELECT id FROM delivery_attempts").await.len(), 1);
+    tx.commit().await.unwrap();
+    let platform = server.state.store.platform_read().await.unwrap();
+    let found = askpro::store::inbound_endpoints::find_by_path_token(&platform, &a_rows.path_token).await.unwrap();
+    assert_eq!(found.map(|e| e.tenant_id.to_string()), Some(a.id.clone()));
+    platform.commit().await.unwrap();
 
     // Inside B's transaction, writing a row for A is refused by WITH CHECK.
     let tx = server.state.store.write(tenant(&b.id)).await.unwrap();
@@ -132,4 +173,63 @@ async fn server_runs_as_a_non_owner_role_with_forced_rls() {
         assert_ne!(row.try_get_by_index::<String>(3).unwrap(), "askpro_app", "{name}: the app role owns nothing");
     }
     server.stop().await;
+}
+
+struct WebhookRows {
+    subscription: String,
+    path_token: String,
+}
+
+/// One row in each webhook table for `tenant_id`, written through the store.
+async fn webhook_rows(server: &common::TestServer, tenant_id: &str) -> WebhookRows {
+    use askpro::domain::ids::{InboundEndpointId, SubscriptionId};
+    use askpro::domain::webhook::{InboundEventStatus, InboundProvider, SubscriptionState};
+    use askpro::store::{calls, inbound_endpoints, inbound_events, outbox, subscriptions};
+    let tx = server.state.store.write(tenant(tenant_id)).await.unwrap();
+    let new = subscriptions::NewSubscription {
+        url: "https://example.com/hooks".into(),
+        event_types: vec![],
+        description: String::new(),
+        state: SubscriptionState::Active,
+    };
+    let sub = subscriptions::create(&tx, new, "whsec_c2VjcmV0").await.unwrap();
+    outbox::record_test(&tx, SubscriptionId(sub.id), "rls").await.unwrap();
+    let endpoint = inbound_endpoints::create(
+        &tx,
+        inbound_endpoints::NewInboundEndpoint {
+            provider: InboundProvider::Retell,
+            display_name: String::new(),
+            secret: "retell-key".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let event = inbound_events::NewInboundEvent {
+        endpoint_id: InboundEndpointId(endpoint.id),
+        provider: InboundProvider::Retell,
+        event_key: "call_ended:c1".into(),
+        event_type: "call_ended".into(),
+        status: InboundEventStatus::Processed,
+        rejection_reason: String::new(),
+        appointment_id: None,
+        call_id: None,
+        customer_id: None,
+    };
+    inbound_events::insert_if_new(&tx, event).await.unwrap();
+    let call = calls::CallUpdate {
+        provider: InboundProvider::Retell,
+        provider_call_id: "c1".into(),
+        status: calls::CallStatus::Ended,
+        branch_id: None,
+        customer_id: None,
+        appointment_id: None,
+        from_number: None,
+        to_number: None,
+        start_time: None,
+        end_time: None,
+        analysis: None,
+    };
+    calls::upsert(&tx, call).await.unwrap();
+    tx.commit().await.unwrap();
+    WebhookRows { subscription: sub.id.to_string(), path_token: endpoint.path_token }
 }

@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_foundation;
 mod m20261124_000002_booking;
 mod m20261124_000003_list_indexes;
+mod m20261124_000004_webhooks;
 pub mod sql;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_foundation::Migration),
             Box::new(m20261124_000002_booking::Migration),
             Box::new(m20261124_000003_list_indexes::Migration),
+            Box::new(m20261124_000004_webhooks::Migration),
         ]
     }
 }

@@ -71,25 +71,37 @@ pub fn required(path: &str) -> Option<Permission> {
     Some(permission)
 }
 
-#[cfg(test)]
-mod tests {
+/// Every RPC of every AskPro service in the compiled contracts, as gRPC paths.
+pub fn all_methods() -> Vec<String> {
     use prost::Message;
-
-    use super::*;
-
-    /// Every RPC of every AskPro service in the compiled contracts.
-    pub fn all_methods() -> Vec<String> {
-        let set = prost_types::FileDescriptorSet::decode(crate::proto::FILE_DESCRIPTOR_SET).unwrap();
-        let mut paths = Vec::new();
-        for file in set.file {
-            for service in &file.service {
-                for method in &service.method {
-                    paths.push(format!("/{}.{}/{}", file.package(), service.name(), method.name()));
-                }
+    // The descriptor set is compiled into the binary by build.rs; it decodes.
+    let set = prost_types::FileDescriptorSet::decode(crate::proto::FILE_DESCRIPTOR_SET)
+        .expect("the compiled descriptor set decodes");
+    let mut paths = Vec::new();
+    for file in set.file {
+        for service in &file.service {
+            for method in &service.method {
+                paths.push(format!("/{}.{}/{}", file.package(), service.name(), method.name()));
             }
         }
-        paths
     }
+    paths
+}
+
+/// The path of an AskPro method as a `'static` string (a metric label), or
+/// `None` for a path that names no method.
+pub fn known_method(path: &str) -> Option<&'static str> {
+    static METHODS: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    let methods = METHODS.get_or_init(|| {
+        // Leaked once: about seventy short strings for the process's life.
+        all_methods().into_iter().map(|path| &*Box::leak(path.into_boxed_str())).collect()
+    });
+    methods.get(path).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn every_rpc_has_a_permission() {

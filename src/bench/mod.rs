@@ -70,7 +70,16 @@ pub async fn run(config: Config, args: BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> anyhow::Result<Report> {
-    let config = Config { database_url: SecretString::from(database.url().to_owned()), ..config };
+    // The limiter stays in the path (its cost is part of every call) but with
+    // quotas the load cannot reach: the bench measures capacity, not quotas.
+    let unthrottled = crate::config::Quota { per_second: 1_000_000_000, burst: 1_000_000_000 };
+    let config = Config {
+        database_url: SecretString::from(database.url().to_owned()),
+        rate_limit_per_key: unthrottled,
+        rate_limit_per_tenant: unthrottled,
+        rate_limit_tenant_overrides: Default::default(),
+        ..config
+    };
     let (server, store, address, server_description) = match &args.target {
         None => {
             let state = server::prepare(config).await.context("preparing the in-process server")?;

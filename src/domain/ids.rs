@@ -58,3 +58,15 @@ id_type!(
     /// An API key (the public part of the credential).
     ApiKeyId
 );
+id_type!(
+    /// An outbound webhook subscription.
+    SubscriptionId
+);
+id_type!(
+    /// An outbound webhook event (the Standard Webhooks webhook-id).
+    WebhookEventId
+);
+id_type!(
+    /// An inbound webhook endpoint of a provider.
+    InboundEndpointId
+);

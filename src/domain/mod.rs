@@ -9,3 +9,4 @@ pub mod phone;
 pub mod scope;
 pub mod slots;
 pub mod validate;
+pub mod webhook;

@@ -1,3 +1,4 @@
 //! Periodic jobs that run inside the server.
 pub mod hold_cleanup;
 pub mod sqlite_statistics;
+pub mod webhook_delivery;

@@ -5,94 +5,112 @@
 //! permission (`api::permissions`), resolves the tenant, and puts a `Caller`
 //! into the request extensions. Everything else (health, reflection, plain
 //! HTTP routes) passes untouched: Kubernetes probes send no metadata.
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::{HeaderMap, Request, Response};
-use tower::{Layer, Service};
+use tower::Service;
 
+use super::around::Around;
 use crate::api::context::Caller;
 use crate::api::permissions;
 use crate::domain::api_key;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{ApiKeyId, TenantId};
 use crate::domain::scope::{Permission, Scope};
 use crate::error::{Error, Result};
+use crate::store::entities::api_key::Model as ApiKeyRow;
 use crate::store::{Store, api_keys, tenants};
 
 /// Metadata naming the tenant a platform-admin key acts on.
 pub const TENANT_HEADER: &str = "x-askpro-tenant-id";
 
+/// Stored API-key rows by id, reused for a few seconds so a busy key costs
+/// no database round trip per call. The secret is still verified against
+/// the hash on every call; only the row is cached. A revocation clears the
+/// entry in this process at once and reaches other replicas within the TTL
+/// (`api_key_cache_secs`). Unknown ids are not cached, so a made-up key can
+/// not fill the cache.
 #[derive(Clone)]
-pub struct AuthLayer {
-    store: Store,
+pub struct ApiKeyCache {
+    rows: moka::sync::Cache<ApiKeyId, ApiKeyRow>,
 }
 
-impl AuthLayer {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+impl ApiKeyCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self { rows: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(ttl).build() }
     }
-}
 
-impl<S> Layer<S> for AuthLayer {
-    type Service = Auth<S>;
+    /// Forgets a key (after a revocation).
+    pub fn invalidate(&self, id: ApiKeyId) {
+        self.rows.invalidate(&id);
+    }
 
-    fn layer(&self, inner: S) -> Self::Service {
-        Auth { inner, store: self.store.clone() }
+    async fn row(&self, store: &Store, id: ApiKeyId) -> Result<Option<ApiKeyRow>> {
+        if let Some(row) = self.rows.get(&id) {
+            metrics::counter!(crate::metrics::CACHE_HITS_TOTAL, "cache" => "api_key").increment(1);
+            return Ok(Some(row));
+        }
+        metrics::counter!(crate::metrics::CACHE_MISSES_TOTAL, "cache" => "api_key").increment(1);
+        let tx = store.platform_read().await?;
+        let row = api_keys::find_for_authentication(&tx, id).await?;
+        tx.commit().await?;
+        if let Some(row) = &row {
+            self.rows.insert(id, row.clone());
+        }
+        Ok(row)
     }
 }
 
 #[derive(Clone)]
-pub struct Auth<S> {
-    inner: S,
+pub struct Authenticate {
     store: Store,
+    keys: ApiKeyCache,
 }
 
-impl<S, B, RB> Service<Request<B>> for Auth<S>
-where
-    S: Service<Request<B>, Response = Response<RB>> + Clone + Send + 'static,
-    S::Future: Send,
-    B: Send + 'static,
-    RB: Default + Send,
-{
-    type Response = Response<RB>;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+impl Authenticate {
+    pub fn new(store: Store, keys: ApiKeyCache) -> Self {
+        Self { store, keys }
     }
+}
 
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // The clone is not ready; keep the ready one for this call (tower's
-        // usual swap so poll_ready's promise holds).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let store = self.store.clone();
-        Box::pin(async move {
-            let path = request.uri().path();
-            if !path.starts_with("/askpro.") {
-                return inner.call(request).await;
+impl Around for Authenticate {
+    async fn around<S, B, RB>(&self, mut request: Request<B>, mut inner: S) -> Result<Response<RB>, S::Error>
+    where
+        S: Service<Request<B>, Response = Response<RB>> + Send + 'static,
+        S::Future: Send,
+        S::Error: Send,
+        B: Send + 'static,
+        RB: Default + Send + 'static,
+    {
+        let path = request.uri().path();
+        if !path.starts_with("/askpro.") {
+            return inner.call(request).await;
+        }
+        // Fail closed: an AskPro path without a permission entry never
+        // reaches a handler.
+        let Some(permission) = permissions::required(path) else {
+            let unknown = Error::NotImplemented("no such AskPro method");
+            return Ok(tonic::Status::from(unknown).into_http());
+        };
+        match authenticate(&self.store, &self.keys, request.headers(), permission).await {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller.clone());
+                let mut response = inner.call(request).await?;
+                // For the layers above (the call log names the tenant).
+                response.extensions_mut().insert(caller);
+                Ok(response)
             }
-            // Fail closed: an AskPro path without a permission entry never
-            // reaches a handler.
-            let Some(permission) = permissions::required(path) else {
-                let unknown = Error::NotImplemented("no such AskPro method");
-                return Ok(tonic::Status::from(unknown).into_http());
-            };
-            match authenticate(&store, request.headers(), permission).await {
-                Ok(caller) => {
-                    request.extensions_mut().insert(caller);
-                    inner.call(request).await
-                }
-                Err(err) => Ok(tonic::Status::from(err).into_http()),
-            }
-        })
+            Err(err) => Ok(tonic::Status::from(err).into_http()),
+        }
     }
 }
 
 /// Resolves the headers to a caller allowed to use `permission`.
-pub async fn authenticate(store: &Store, headers: &HeaderMap, permission: Permission) -> Result<Caller> {
+pub async fn authenticate(
+    store: &Store,
+    keys: &ApiKeyCache,
+    headers: &HeaderMap,
+    permission: Permission,
+) -> Result<Caller> {
     let raw = presented_key(headers)?;
     let invalid = || Error::Unauthenticated {
         reason: "API_KEY_INVALID",
@@ -100,10 +118,7 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap, permission: Permis
     };
     let presented = api_key::parse(raw).ok_or_else(invalid)?;
     let key_id = presented.id;
-    let tx = store.platform_read().await?;
-    let row = api_keys::find_for_authentication(&tx, key_id).await?;
-    tx.commit().await?;
-    let row = row.ok_or_else(invalid)?;
+    let row = keys.row(store, key_id).await?.ok_or_else(invalid)?;
     if !presented.matches(&row.secret_hash) || row.revoke_time.is_some() {
         return Err(invalid());
     }

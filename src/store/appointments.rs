@@ -87,3 +87,14 @@ pub async fn save_revision(tx: &TenantTx, current: &appointment::Model, next: &a
         .await?;
     if result.rows_affected == 0 { Err(Error::Conflict) } else { Ok(()) }
 }
+
+/// The appointment mirroring an external (Cal.com) booking, if any; the
+/// newest one should a uid ever have been mirrored twice.
+pub async fn find_by_external_booking_uid(tx: &TenantTx, uid: &str) -> Result<Option<appointment::Model>> {
+    Ok(appointment::Entity::find()
+        .filter(appointment::Column::TenantId.eq(tx.tenant().0))
+        .filter(appointment::Column::ExternalBookingUid.eq(uid))
+        .order_by_desc(appointment::Column::Id)
+        .one(tx.conn())
+        .await?)
+}

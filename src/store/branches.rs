@@ -201,3 +201,17 @@ async fn phone_numbers_of(tx: &TenantTx, branch_ids: &[Uuid]) -> Result<HashMap<
     }
     Ok(map)
 }
+
+/// The live branch one of whose inbound numbers is `phone_number` (E.164):
+/// the branch a voice-agent call was made to.
+pub async fn find_by_phone_number(tx: &TenantTx, phone_number: &str) -> Result<Option<branch::Model>> {
+    let Some(number) = phone::Entity::find()
+        .filter(phone::Column::TenantId.eq(tx.tenant().0))
+        .filter(phone::Column::PhoneNumber.eq(phone_number))
+        .one(tx.conn())
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(find_row(tx, number.branch_id).await.ok())
+}

@@ -353,3 +353,236 @@ pub mod slot_claim {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod subscription {
+    use sea_orm::entity::prelude::*;
+
+    /// Debug is written by hand below: it must never print a secret.
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "subscriptions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub url: String,
+        /// JSON array of event types; `[]` means all.
+        pub event_types: String,
+        pub description: String,
+        /// active or disabled.
+        pub state: String,
+        pub disabled_reason: String,
+        pub secret: String,
+        pub previous_secret: Option<String>,
+        pub previous_secret_expire_time: Option<DateTimeUtc>,
+        pub revision: i64,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+        pub delete_time: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("subscription::Model")
+                .field("tenant_id", &self.tenant_id)
+                .field("id", &self.id)
+                .field("event_types", &self.event_types)
+                .field("state", &self.state)
+                .field("revision", &self.revision)
+                .field("delete_time", &self.delete_time)
+                .finish_non_exhaustive()
+        }
+    }
+}
+
+pub mod outbox_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        /// The Standard Webhooks webhook-id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub event_type: String,
+        /// The JSON body POSTed to receivers.
+        pub payload: String,
+        /// Correlation id of the request that caused the event.
+        pub request_id: String,
+        pub occur_time: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod delivery {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub event_id: Uuid,
+        pub subscription_id: Uuid,
+        /// pending, succeeded or dead_lettered.
+        pub state: String,
+        pub attempt_count: i32,
+        pub schedule_start_attempt: i32,
+        pub next_attempt_time: Option<DateTimeUtc>,
+        pub lease_until: Option<DateTimeUtc>,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod delivery_attempt {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "delivery_attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub delivery_id: Uuid,
+        pub event_id: Uuid,
+        pub subscription_id: Uuid,
+        pub event_type: String,
+        pub attempt_number: i32,
+        /// pending, succeeded, failed or dead_lettered.
+        pub status: String,
+        pub http_status: Option<i32>,
+        pub latency_micros: i64,
+        pub error: String,
+        pub attempt_time: DateTimeUtc,
+        pub next_attempt_time: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod inbound_endpoint {
+    use sea_orm::entity::prelude::*;
+
+    /// Debug is written by hand below: it must never print a secret.
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "inbound_endpoints")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// calcom, retell or standard_webhooks.
+        pub provider: String,
+        pub display_name: String,
+        pub path_token: String,
+        /// The provider's signing secret; never returned or logged.
+        pub secret: String,
+        pub revision: i64,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+        pub delete_time: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("inbound_endpoint::Model")
+                .field("tenant_id", &self.tenant_id)
+                .field("id", &self.id)
+                .field("provider", &self.provider)
+                .field("display_name", &self.display_name)
+                .field("revision", &self.revision)
+                .field("delete_time", &self.delete_time)
+                .finish_non_exhaustive()
+        }
+    }
+}
+
+pub mod inbound_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "inbound_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub endpoint_id: Uuid,
+        pub provider: String,
+        pub event_key: String,
+        pub event_type: String,
+        /// processed, rejected or ignored.
+        pub status: String,
+        pub rejection_reason: String,
+        pub receive_time: DateTimeUtc,
+        pub appointment_id: Option<Uuid>,
+        pub call_id: Option<Uuid>,
+        pub customer_id: Option<Uuid>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod call {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calls")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub provider: String,
+        pub provider_call_id: String,
+        pub branch_id: Option<Uuid>,
+        pub customer_id: Option<Uuid>,
+        pub appointment_id: Option<Uuid>,
+        pub from_number: String,
+        pub to_number: String,
+        /// started, ended or analyzed.
+        pub status: String,
+        pub start_time: Option<DateTimeUtc>,
+        pub end_time: Option<DateTimeUtc>,
+        /// JSON as the provider sent it.
+        pub analysis: Option<String>,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

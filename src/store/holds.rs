@@ -102,3 +102,31 @@ pub async fn purge_ended_everywhere(tx: &PlatformTx, before: DateTime<Utc>) -> R
         .await?;
     Ok(claims.rows_affected + holds.rows_affected)
 }
+
+/// Holds still active and not expired, over all tenants (a metric).
+pub async fn count_live(tx: &PlatformTx, now: DateTime<Utc>) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(hold::Entity::find()
+        .filter(hold::Column::State.eq(ACTIVE))
+        .filter(hold::Column::ExpireTime.gt(now))
+        .count(tx.conn())
+        .await?)
+}
+
+/// Releases every active hold with this key (a voice-agent call's holds when
+/// the call ends) and gives their claimed time back. Returns their ids.
+pub async fn release_by_key(tx: &TenantTx, hold_key: &str, at: DateTime<Utc>) -> Result<Vec<Uuid>> {
+    let active = hold::Entity::find()
+        .filter(hold::Column::TenantId.eq(tx.tenant().0))
+        .filter(hold::Column::HoldKey.eq(hold_key))
+        .filter(hold::Column::State.eq(ACTIVE))
+        .all(tx.conn())
+        .await?;
+    let mut released = Vec::with_capacity(active.len());
+    for row in active {
+        release(tx, row.id, at).await?;
+        super::slot_claims::release(tx, row.id).await?;
+        released.push(row.id);
+    }
+    Ok(released)
+}

@@ -10,14 +10,20 @@ pub mod api_keys;
 pub mod appointments;
 pub mod branches;
 pub mod calendar;
+pub mod calls;
 pub mod customers;
 pub mod dashboard;
+pub mod deliveries;
 pub mod entities;
 pub mod holds;
 pub mod idempotency;
+pub mod inbound_endpoints;
+pub mod inbound_events;
+pub mod outbox;
 pub mod services;
 pub mod slot_claims;
 pub mod staff;
+pub mod subscriptions;
 pub mod tenants;
 pub mod time_off;
 pub mod working_hours;
@@ -190,21 +196,29 @@ impl Store {
     }
 
     async fn begin(&self, tenant: Option<TenantId>) -> Result<DatabaseTransaction> {
+        // No transaction starts after the call's deadline: it could only be
+        // rolled back half-way.
+        crate::deadline::check()?;
         let txn = self.db.begin().await?;
         if self.backend() == DbBackend::Postgres {
-            // One round trip: the role (RLS applies to it) and the tenant, both
-            // local to this transaction so a pooled connection carries nothing over.
+            // One round trip: the role (RLS applies to it), the tenant and the
+            // call's remaining time as statement_timeout, all local to this
+            // transaction so a pooled connection carries nothing over.
+            // (SQLite cannot bound a statement; there the deadline layer drops
+            // the call, which rolls its transaction back.)
             let role = self.app_role.clone().unwrap_or_default();
             let tenant_text = tenant.map(|t| t.to_string()).unwrap_or_default();
             let platform = if tenant.is_none() { "on" } else { "off" };
-            let sql = if role.is_empty() {
-                "SELECT set_config('askpro.tenant_id', $1, true), set_config('askpro.platform', $2, true)"
-            } else {
+            // Outside a call (jobs) the server's own setting stays. 0 would mean
+            // "no limit"; a call with 0 ms left failed the check above.
+            let timeout_ms = crate::deadline::remaining().map(|left| left.as_millis().max(1).to_string());
+            let mut sql = String::from(
                 "SELECT set_config('askpro.tenant_id', $1, true), set_config('askpro.platform', $2, true), \
-                 set_config('role', $3, true)"
-            };
-            let mut values: Vec<sea_orm::Value> = vec![tenant_text.into(), platform.into()];
+                 set_config('statement_timeout', COALESCE($3, current_setting('statement_timeout')), true)",
+            );
+            let mut values: Vec<sea_orm::Value> = vec![tenant_text.into(), platform.into(), timeout_ms.into()];
             if !role.is_empty() {
+                sql.push_str(", set_config('role', $4, true)");
                 values.push(role.into());
             }
             txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
@@ -284,6 +298,8 @@ pub fn classify_db_error(err: DbErr) -> Error {
                     // serialization_failure, deadlock_detected, unique_violation
                     // (a racing insert: the retry sees the winner's row).
                     "40001" | "40P01" | "23505" => Error::Conflict,
+                    // query_canceled: statement_timeout, set from the call's deadline
+                    "57014" => Error::DeadlineExceeded,
                     // SQLITE_BUSY, SQLITE_LOCKED, BUSY_SNAPSHOT, CONSTRAINT_UNIQUE, CONSTRAINT_PRIMARYKEY
                     "5" | "6" | "517" | "2067" | "1555" => Error::Conflict,
                     // foreign key violations: the referenced row vanished meanwhile

@@ -227,3 +227,19 @@ pub async fn offering(tx: &TenantTx, branch_id: Uuid, service_id: Uuid) -> Resul
         .all(tx.conn())
         .await?)
 }
+
+/// The live staff member whose e-mail is `email`, compared case-insensitively
+/// (a Cal.com organizer); the oldest should two share it.
+pub async fn find_by_email(tx: &TenantTx, email: &str) -> Result<Option<StaffMember>> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    let row = staff::Entity::find()
+        .filter(staff::Column::TenantId.eq(tx.tenant().0))
+        .filter(staff::Column::DeleteTime.is_null())
+        .filter(Expr::expr(Func::lower(Expr::col(staff::Column::Email))).eq(email.trim().to_lowercase()))
+        .order_by_asc(staff::Column::Id)
+        .one(tx.conn())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let service_ids = services_of(tx, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    Ok(Some(StaffMember { row, service_ids }))
+}

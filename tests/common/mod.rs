@@ -3,6 +3,9 @@
 //! ASKPRO_TEST_DATABASE_URL), and small builders for tenants.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod process;
+
 use std::net::SocketAddr;
 
 use askpro::api::AppState;
@@ -141,19 +144,32 @@ pub struct TestServer {
     task: tokio::task::JoinHandle<askpro::error::Result<()>>,
 }
 
+/// Quotas no functional test reaches (200 concurrent bookings from one key
+/// must not be throttled); the rate-limit tests set their own.
+pub const UNTHROTTLED: askpro::config::Quota = askpro::config::Quota { per_second: 1_000_000, burst: 1_000_000 };
+
 pub fn test_config(database_url: &str) -> Config {
     Config {
         database_url: SecretString::from(database_url.to_owned()),
         database_max_connections: 5,
         log_filter: "warn".into(),
+        rate_limit_per_key: UNTHROTTLED,
+        rate_limit_per_tenant: UNTHROTTLED,
         ..Config::default()
     }
 }
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a server whose test configuration `adjust` changes first.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
         let db = TestDb::create(backend).await?;
-        let state = server::prepare(test_config(db.url())).await.expect("server prepares");
+        let mut config = test_config(db.url());
+        adjust(&mut config);
+        let state = server::prepare(config).await.expect("server prepares");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let (shutdown, signal) = oneshot::channel::<()>();

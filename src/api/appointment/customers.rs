@@ -9,12 +9,14 @@ use uuid::Uuid;
 use super::convert;
 use crate::api::AppState;
 use crate::api::context::tenant_of;
+use crate::api::events;
 use crate::api::field_mask::UpdateMask;
 use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::domain::ids::{BranchId, TenantId};
 use crate::domain::page::PageRequest;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::validate::{DisplayName, RegionCode, Violations, free_text, optional_email};
+use crate::domain::webhook::EventType;
 use crate::error::{Error, Result};
 use crate::proto::appointment::v1 as pb;
 use crate::store::customers::{self, CustomerChanges, CustomerQuery, NewCustomer};
@@ -52,8 +54,9 @@ pub async fn create(
     retry(|| async {
         let tx = state.store.write(tenant).await?;
         let out = create_once(&tx, "CreateCustomer", &req.request_id, &fingerprint, async {
-            let customer = customers::create_unique(&tx, new.clone()).await?;
-            Ok(pb::CreateCustomerResponse { customer: Some(convert::customer(customer)) })
+            let customer = convert::customer(customers::create_unique(&tx, new.clone()).await?);
+            events::customer(&tx, EventType::CustomerCreated, &customer).await?;
+            Ok(pb::CreateCustomerResponse { customer: Some(customer) })
         })
         .await?;
         tx.commit().await?;
@@ -105,12 +108,13 @@ pub async fn update(
     v.finish()?;
     let customer = retry(|| async {
         let tx = state.store.write(tenant).await?;
-        let out = customers::update(&tx, id, changes.clone(), &input.etag).await?;
+        let customer = convert::customer(customers::update(&tx, id, changes.clone(), &input.etag).await?);
+        events::customer(&tx, EventType::CustomerUpdated, &customer).await?;
         tx.commit().await?;
-        Ok(out)
+        Ok(customer)
     })
     .await?;
-    Ok(pb::UpdateCustomerResponse { customer: Some(convert::customer(customer)) })
+    Ok(pb::UpdateCustomerResponse { customer: Some(customer) })
 }
 
 pub async fn delete(
@@ -174,8 +178,10 @@ pub async fn find_by_phone(
         None => stored_region(&tenants::get(&tx).await?.region_code)?,
     };
     let number = PhoneNumber::parse(&req.phone_number, &region).map_err(|e| Error::invalid("phone_number", e))?;
-    let customer =
-        customers::find_by_phone(&tx, number.as_str()).await?.ok_or(Error::NotFound { resource: "customer" })?;
+    let found = customers::find_by_phone(&tx, number.as_str()).await?;
+    // Which caller was looked up, for support; masked, as every phone number in a log.
+    tracing::debug!(phone = %number.masked(), found = found.is_some(), "customer lookup by phone");
+    let customer = found.ok_or(Error::NotFound { resource: "customer" })?;
     let upcoming = customers::upcoming_appointments(&tx, customer.id, now(), MAX_UPCOMING).await?;
     tx.commit().await?;
     Ok(pb::FindCustomerByPhoneResponse {

@@ -1,7 +1,7 @@
 //! AppointmentService: appointments, customers, the change stream and the
 //! dashboard. The trait implementation only dispatches.
 mod appointments;
-mod convert;
+pub(crate) mod convert;
 mod customers;
 mod dashboard;
 mod watch;

@@ -55,7 +55,7 @@ pub async fn watch(state: &AppState, request: Request<pb::WatchAppointmentsReque
                     change: event.change as i32,
                     appointment: Some(event.appointment.clone()),
                     // The change's commit time, not the time it is sent.
-                    change_time: a.update_time.clone().or_else(|| Some(timestamp(now()))),
+                    change_time: a.update_time.or_else(|| Some(timestamp(now()))),
                 })
             })
         }

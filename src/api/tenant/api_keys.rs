@@ -93,5 +93,6 @@ pub async fn revoke(state: &AppState, request: Request<pb::RevokeApiKeyRequest>)
         Ok(out)
     })
     .await?;
+    state.keys.invalidate(id);
     Ok(pb::RevokeApiKeyResponse { api_key: Some(convert::api_key(row)) })
 }

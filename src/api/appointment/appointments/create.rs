@@ -14,11 +14,13 @@ use crate::api::availability::holds::{ensure_live_and_owned, validate_hold_key};
 use crate::api::booking::{check_bookable, rules, with_alternatives};
 use crate::api::context::tenant_of;
 use crate::api::convert::instant;
+use crate::api::events;
 use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::domain::appointment::{Source, Status};
 use crate::domain::ids::{BranchId, ServiceId, TenantId};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::validate::{RegionCode, Violations, free_text, optional_email};
+use crate::domain::webhook::EventType;
 use crate::error::{Error, Result};
 use crate::proto::appointment::v1 as pb;
 use crate::store::appointments::{self};
@@ -135,7 +137,7 @@ pub async fn create(
         let out = create_once(&tx, "CreateAppointment", &req.request_id, &fingerprint, async {
             let id = Uuid::now_v7();
             let booked = secure_slot(&tx, &slot, id, at).await?;
-            let customer = resolve_customer(&tx, &customer, &booked.region_code).await?;
+            let (customer, customer_is_new) = resolve_customer(&tx, &customer, &booked.region_code).await?;
             let row = appointment::Model {
                 tenant_id: tenant.0,
                 id,
@@ -156,11 +158,13 @@ pub async fn create(
                 update_time: at,
             };
             appointments::insert(&tx, &row).await?;
+            let (appointment, customer) = (convert::appointment(row), convert::customer(customer));
+            if customer_is_new {
+                events::customer(&tx, EventType::CustomerCreated, &customer).await?;
+            }
+            events::appointment(&tx, EventType::AppointmentCreated, &appointment).await?;
             created.store(true, Ordering::Relaxed);
-            Ok(pb::CreateAppointmentResponse {
-                appointment: Some(convert::appointment(row)),
-                customer: Some(convert::customer(customer)),
-            })
+            Ok(pb::CreateAppointmentResponse { appointment: Some(appointment), customer: Some(customer) })
         })
         .await?;
         tx.commit().await?;
@@ -260,13 +264,14 @@ async fn secure_slot(tx: &TenantTx, slot: &SlotChoice, id: Uuid, at: DateTime<Ut
     }
 }
 
+/// The booking's customer, and whether this booking created it.
 async fn resolve_customer(
     tx: &TenantTx,
     choice: &CustomerChoice,
     region_code: &str,
-) -> Result<crate::store::entities::customer::Model> {
+) -> Result<(crate::store::entities::customer::Model, bool)> {
     match choice {
-        CustomerChoice::Existing(id) => customers::get(tx, *id).await,
+        CustomerChoice::Existing(id) => Ok((customers::get(tx, *id).await?, false)),
         CustomerChoice::New { phone_number, display_name, email } => {
             let region = RegionCode::parse(region_code).map_err(|e| Error::Internal(e.into()))?;
             let phone = PhoneNumber::parse(phone_number, &region)
@@ -277,7 +282,7 @@ async fn resolve_customer(
                 email: email.clone(),
                 notes: String::new(),
             };
-            Ok(customers::find_or_create(tx, new).await?.0)
+            customers::find_or_create(tx, new).await
         }
     }
 }

@@ -14,10 +14,12 @@ use crate::api::availability::holds::{ensure_live_and_owned, validate_hold_key};
 use crate::api::booking::{check_bookable, rules, with_alternatives};
 use crate::api::context::tenant_of;
 use crate::api::convert::instant;
+use crate::api::events;
 use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::domain::appointment::Status;
 use crate::domain::ids::ServiceId;
 use crate::domain::validate::Violations;
+use crate::domain::webhook::EventType;
 use crate::error::{Error, Result};
 use crate::proto::appointment::v1 as pb;
 use crate::store::appointments::{self};
@@ -101,7 +103,9 @@ pub async fn reschedule(
             if let Ok(mut previous) = previous_staff.lock() {
                 *previous = Some(current.staff_id);
             }
-            Ok(pb::RescheduleAppointmentResponse { appointment: Some(convert::appointment(next)) })
+            let appointment = convert::appointment(next);
+            events::appointment(&tx, EventType::AppointmentRescheduled, &appointment).await?;
+            Ok(pb::RescheduleAppointmentResponse { appointment: Some(appointment) })
         })
         .await?;
         tx.commit().await?;

@@ -11,11 +11,13 @@ use super::{parse_id, parse_uuid};
 use crate::api::AppState;
 use crate::api::appointment::convert;
 use crate::api::context::tenant_of;
+use crate::api::events;
 use crate::api::field_mask::UpdateMask;
 use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::domain::appointment::Status;
 use crate::domain::ids::TenantId;
 use crate::domain::validate::{Violations, free_text};
+use crate::domain::webhook::EventType;
 use crate::error::{Error, Result};
 use crate::proto::appointment::v1 as pb;
 use crate::store::appointments::{self};
@@ -68,8 +70,10 @@ pub async fn cancel(
             next.update_time = at;
             appointments::save_revision(&tx, &current, &next).await?;
             slot_claims::release(&tx, id).await?;
+            let appointment = convert::appointment(next);
+            events::appointment(&tx, EventType::AppointmentCancelled, &appointment).await?;
             changed.store(true, Ordering::Relaxed);
-            Ok(pb::CancelAppointmentResponse { appointment: Some(convert::appointment(next)) })
+            Ok(pb::CancelAppointmentResponse { appointment: Some(appointment) })
         })
         .await?;
         tx.commit().await?;
@@ -162,6 +166,7 @@ async fn change(
         next.revision += 1;
         next.update_time = at;
         appointments::save_revision(&tx, &current, &next).await?;
+        events::appointment(&tx, EventType::AppointmentUpdated, &convert::appointment(next.clone())).await?;
         tx.commit().await?;
         Ok((next, true))
     })

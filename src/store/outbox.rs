@@ -1,0 +1,74 @@
+//! The outbox of outbound webhook events. An event is recorded in the same
+//! transaction as the change it reports, together with one pending delivery
+//! per subscription that wants it, so a change is never reported without
+//! having happened, nor happens without being reported.
+use sea_orm::EntityTrait;
+use uuid::Uuid;
+
+use super::entities::outbox_event;
+use super::{TenantTx, all_set, deliveries, now, subscriptions};
+use crate::domain::ids::{SubscriptionId, WebhookEventId};
+use crate::domain::webhook::EventType;
+use crate::error::Result;
+
+/// Records an event: `payload` is the JSON body receivers get, `request_id`
+/// the correlation id of the request that caused it (empty if none). Every
+/// active subscription of the tenant whose event_types is empty or names
+/// the type gets a delivery due now. Returns the event id (the webhook-id).
+pub async fn record(tx: &TenantTx, event_type: EventType, payload: &str, request_id: &str) -> Result<WebhookEventId> {
+    let event = insert(tx, event_type, payload, request_id).await?;
+    for sub in subscriptions::wanting(tx, event_type).await? {
+        deliveries::schedule(tx, event.id, sub.id, event_type.as_str(), event.occur_time).await?;
+    }
+    Ok(WebhookEventId(event.id))
+}
+
+/// Records a webhook.test event for one subscription only, whatever its
+/// event_types and state (SendTestEvent). Its delivery is due now; the worker
+/// attempts it once, without retries.
+pub async fn record_test(tx: &TenantTx, subscription_id: SubscriptionId, request_id: &str) -> Result<WebhookEventId> {
+    let sub = subscriptions::get(tx, subscription_id).await?;
+    let id = Uuid::now_v7();
+    let at = now();
+    let payload = serde_json::json!({
+        "type": EventType::WebhookTest.as_str(),
+        "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "data": {
+            "subscriptionId": sub.id.to_string(),
+            "message": "This is a test event sent by AskPro.",
+        },
+    });
+    let event = outbox_event::Model {
+        tenant_id: tx.tenant().0,
+        id,
+        event_type: EventType::WebhookTest.as_str().into(),
+        payload: payload.to_string(),
+        request_id: request_id.to_owned(),
+        occur_time: at,
+    };
+    outbox_event::Entity::insert(all_set::<outbox_event::ActiveModel, _>(event))
+        .exec_without_returning(tx.conn())
+        .await?;
+    deliveries::schedule(tx, id, sub.id, EventType::WebhookTest.as_str(), at).await?;
+    Ok(WebhookEventId(id))
+}
+
+/// One recorded event.
+pub async fn get(tx: &TenantTx, id: WebhookEventId) -> Result<Option<outbox_event::Model>> {
+    Ok(outbox_event::Entity::find_by_id((tx.tenant().0, id.0)).one(tx.conn()).await?)
+}
+
+async fn insert(tx: &TenantTx, event_type: EventType, payload: &str, request_id: &str) -> Result<outbox_event::Model> {
+    let row = outbox_event::Model {
+        tenant_id: tx.tenant().0,
+        id: Uuid::now_v7(),
+        event_type: event_type.as_str().into(),
+        payload: payload.to_owned(),
+        request_id: request_id.to_owned(),
+        occur_time: now(),
+    };
+    outbox_event::Entity::insert(all_set::<outbox_event::ActiveModel, _>(row.clone()))
+        .exec_without_returning(tx.conn())
+        .await?;
+    Ok(row)
+}

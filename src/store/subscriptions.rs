@@ -1,0 +1,218 @@
+//! Outbound webhook subscriptions and their signing secrets. Deleting is
+//! soft; disabling or deleting dead-letters the deliveries still pending, so
+//! nothing queued before is sent afterwards (test events excepted: see
+//! `outbox::record_test`).
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::entities::subscription;
+use super::{TenantTx, all_set, check_etag, deliveries, now};
+use crate::domain::ids::SubscriptionId;
+use crate::domain::page::PageRequest;
+use crate::domain::webhook::{EventType, PREVIOUS_SECRET_VALIDITY, SubscriptionState};
+use crate::error::{Error, Result};
+
+#[derive(Clone)]
+pub struct NewSubscription {
+    pub url: String,
+    /// Empty means all types.
+    pub event_types: Vec<EventType>,
+    pub description: String,
+    pub state: SubscriptionState,
+}
+
+#[derive(Clone, Default)]
+pub struct SubscriptionChanges {
+    pub url: Option<String>,
+    pub event_types: Option<Vec<EventType>>,
+    pub description: Option<String>,
+    pub state: Option<SubscriptionState>,
+}
+
+/// The reason recorded when an administrator disables a subscription.
+const DISABLED_BY_ADMIN: &str = "disabled by an administrator";
+
+pub async fn create(tx: &TenantTx, new: NewSubscription, secret: &str) -> Result<subscription::Model> {
+    let at = now();
+    let row = subscription::Model {
+        tenant_id: tx.tenant().0,
+        id: Uuid::now_v7(),
+        url: new.url,
+        event_types: encode_types(&new.event_types),
+        description: new.description,
+        state: new.state.as_str().to_owned(),
+        disabled_reason: if new.state == SubscriptionState::Disabled {
+            DISABLED_BY_ADMIN.into()
+        } else {
+            String::new()
+        },
+        secret: secret.to_owned(),
+        previous_secret: None,
+        previous_secret_expire_time: None,
+        revision: 1,
+        create_time: at,
+        update_time: at,
+        delete_time: None,
+    };
+    subscription::Entity::insert(all_set::<subscription::ActiveModel, _>(row.clone()))
+        .exec_without_returning(tx.conn())
+        .await?;
+    Ok(row)
+}
+
+/// A live (not deleted) subscription of the tenant.
+pub async fn get(tx: &TenantTx, id: SubscriptionId) -> Result<subscription::Model> {
+    subscription::Entity::find_by_id((tx.tenant().0, id.0))
+        .filter(subscription::Column::DeleteTime.is_null())
+        .one(tx.conn())
+        .await?
+        .ok_or(Error::NotFound { resource: "subscription" })
+}
+
+/// Live subscriptions, oldest first.
+pub async fn list(tx: &TenantTx, page: &PageRequest) -> Result<Vec<subscription::Model>> {
+    let mut query = subscription::Entity::find()
+        .filter(subscription::Column::TenantId.eq(tx.tenant().0))
+        .filter(subscription::Column::DeleteTime.is_null());
+    if let Some(after) = page.after {
+        query = query.filter(subscription::Column::Id.gt(after));
+    }
+    Ok(query.order_by_asc(subscription::Column::Id).limit(page.fetch_limit()).all(tx.conn()).await?)
+}
+
+/// The tenant's active subscriptions that want `event_type` (an empty
+/// event_types list wants every type).
+pub async fn wanting(tx: &TenantTx, event_type: EventType) -> Result<Vec<subscription::Model>> {
+    let rows = subscription::Entity::find()
+        .filter(subscription::Column::TenantId.eq(tx.tenant().0))
+        .filter(subscription::Column::DeleteTime.is_null())
+        .filter(subscription::Column::State.eq(SubscriptionState::Active.as_str()))
+        .order_by_asc(subscription::Column::Id)
+        .all(tx.conn())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| {
+            let types = event_types(row);
+            types.is_empty() || types.iter().any(|t| t == event_type.as_str())
+        })
+        .collect())
+}
+
+pub async fn update(
+    tx: &TenantTx,
+    id: SubscriptionId,
+    changes: SubscriptionChanges,
+    expected_etag: &str,
+) -> Result<subscription::Model> {
+    let current = get(tx, id).await?;
+    check_etag(expected_etag, current.revision)?;
+    let mut next = current.clone();
+    if let Some(url) = changes.url {
+        next.url = url;
+    }
+    if let Some(types) = changes.event_types {
+        next.event_types = encode_types(&types);
+    }
+    if let Some(description) = changes.description {
+        next.description = description;
+    }
+    let was = SubscriptionState::from_stored(&current.state);
+    match changes.state {
+        Some(SubscriptionState::Active) => {
+            next.state = SubscriptionState::Active.as_str().into();
+            next.disabled_reason.clear();
+        }
+        Some(SubscriptionState::Disabled) if was == SubscriptionState::Active => {
+            next.state = SubscriptionState::Disabled.as_str().into();
+            next.disabled_reason = DISABLED_BY_ADMIN.into();
+        }
+        _ => {}
+    }
+    next.revision += 1;
+    next.update_time = now();
+    save_revision(tx, &current, next.clone()).await?;
+    if was == SubscriptionState::Active && SubscriptionState::from_stored(&next.state) == SubscriptionState::Disabled {
+        deliveries::dead_letter_pending(tx, current.id, "subscription disabled").await?;
+    }
+    Ok(next)
+}
+
+/// Disables a subscription on the server's own account (the receiver
+/// answered 410 Gone) and dead-letters its pending deliveries. For the
+/// delivery worker; a subscription already disabled or deleted is left alone.
+pub async fn disable(tx: &TenantTx, id: SubscriptionId, reason: &str) -> Result<()> {
+    let current = match get(tx, id).await {
+        Ok(row) => row,
+        Err(Error::NotFound { .. }) => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    if SubscriptionState::from_stored(&current.state) == SubscriptionState::Active {
+        let mut next = current.clone();
+        next.state = SubscriptionState::Disabled.as_str().into();
+        next.disabled_reason = reason.to_owned();
+        next.revision += 1;
+        next.update_time = now();
+        save_revision(tx, &current, next).await?;
+    }
+    deliveries::dead_letter_pending(tx, current.id, reason).await
+}
+
+/// Soft-deletes a subscription; its pending deliveries are dropped.
+pub async fn delete(tx: &TenantTx, id: SubscriptionId, expected_etag: &str) -> Result<()> {
+    let current = get(tx, id).await?;
+    check_etag(expected_etag, current.revision)?;
+    let mut next = current.clone();
+    next.revision += 1;
+    next.update_time = now();
+    next.delete_time = Some(next.update_time);
+    save_revision(tx, &current, next).await?;
+    deliveries::dead_letter_pending(tx, current.id, "subscription deleted").await
+}
+
+/// Replaces the signing secret. The current one becomes the previous one and
+/// signs for 24 more hours; a previous one still valid ends at once.
+pub async fn rotate_secret(tx: &TenantTx, id: SubscriptionId, new_secret: &str) -> Result<subscription::Model> {
+    let current = get(tx, id).await?;
+    let mut next = current.clone();
+    next.update_time = now();
+    next.previous_secret = Some(std::mem::replace(&mut next.secret, new_secret.to_owned()));
+    next.previous_secret_expire_time = Some(next.update_time + PREVIOUS_SECRET_VALIDITY);
+    next.revision += 1;
+    save_revision(tx, &current, next.clone()).await?;
+    Ok(next)
+}
+
+/// The secrets that sign a delivery made at `at`: the current one, then the
+/// previous one while it is still valid.
+pub fn signing_secrets(row: &subscription::Model, at: chrono::DateTime<chrono::Utc>) -> Vec<&str> {
+    let mut secrets = vec![row.secret.as_str()];
+    if let (Some(previous), Some(until)) = (&row.previous_secret, row.previous_secret_expire_time)
+        && at < until
+    {
+        secrets.push(previous.as_str());
+    }
+    secrets
+}
+
+/// The stored event types of a subscription (empty: all).
+pub fn event_types(row: &subscription::Model) -> Vec<String> {
+    serde_json::from_str(&row.event_types).unwrap_or_default()
+}
+
+fn encode_types(types: &[EventType]) -> String {
+    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
+}
+
+/// Writes `next` only if nobody changed the row since `current` was read.
+async fn save_revision(tx: &TenantTx, current: &subscription::Model, next: subscription::Model) -> Result<()> {
+    let result = subscription::Entity::update_many()
+        .set(all_set::<subscription::ActiveModel, _>(next))
+        .filter(subscription::Column::TenantId.eq(tx.tenant().0))
+        .filter(subscription::Column::Id.eq(current.id))
+        .filter(subscription::Column::Revision.eq(current.revision))
+        .exec(tx.conn())
+        .await?;
+    if result.rows_affected == 0 { Err(Error::Conflict) } else { Ok(()) }
+}

@@ -1,0 +1,409 @@
+//! Outbound webhooks end to end: a change writes an event, the worker
+//! delivers it signed, a receiver using the independent `standardwebhooks`
+//! library verifies it; failed attempts are retried on the schedule and
+//! logged; 410 Gone disables the subscription; a server killed in the middle
+//! of a delivery delivers after its restart, losing nothing.
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use askpro::proto::appointment::v1 as ap;
+use askpro::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
+use askpro::proto::tenant::v1 as tn;
+use askpro::proto::webhook::v1 as wh;
+use askpro::proto::webhook::v1::webhook_service_client::WebhookServiceClient;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use common::process::{Workdir, free_port};
+use common::{Backend, TestServer, as_tenant, authed, with_key};
+use tonic::transport::Channel;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Polls `check` every 50 ms until it returns Some, or panics after WAIT.
+async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn subscribe(channel: Channel, admin: &str, url: &str) -> (wh::Subscription, String) {
+    let request = wh::CreateSubscriptionRequest {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        subscription: Some(wh::Subscription { url: url.into(), ..Default::default() }),
+    };
+    let created = WebhookServiceClient::new(channel).create_subscription(authed(request, admin)).await;
+    let created = created.expect("create subscription").into_inner();
+    (created.subscription.expect("subscription"), created.secret)
+}
+
+async fn create_customer(channel: Channel, key: &str, phone: &str, request_id: &str) -> ap::Customer {
+    let mut request = authed(
+        ap::CreateCustomerRequest {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            customer: Some(ap::Customer {
+                phone_number: phone.into(),
+                display_name: "Erika Mustermann".into(),
+                ..Default::default()
+            }),
+            region_code: "DE".into(),
+        },
+        key,
+    );
+    request.metadata_mut().insert("x-request-id", request_id.parse().unwrap());
+    let created = AppointmentServiceClient::new(channel).create_customer(request).await.expect("create customer");
+    created.into_inner().customer.expect("customer")
+}
+
+async fn attempts(channel: Channel, admin: &str, subscription_id: &str) -> Vec<wh::Delivery> {
+    let request = wh::ListDeliveriesRequest { subscription_id: subscription_id.into(), ..Default::default() };
+    let listed = WebhookServiceClient::new(channel).list_deliveries(authed(request, admin)).await;
+    listed.expect("list deliveries").into_inner().deliveries
+}
+
+/// The subscription's attempts, oldest first, once one has succeeded (the
+/// worker records an attempt just after the receiver answered).
+async fn attempts_until_success(channel: Channel, admin: &str, subscription_id: &str) -> Vec<wh::Delivery> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let mut logged = attempts(channel.clone(), admin, subscription_id).await;
+        if logged.iter().any(|d| d.status() == wh::DeliveryStatus::Succeeded) {
+            logged.sort_by_key(|d| d.attempt);
+            return logged;
+        }
+        assert!(Instant::now() < deadline, "no succeeded attempt logged within {WAIT:?}: {logged:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A receiver built on the standardwebhooks reference library
+
+/// The Python receiver (tests/support/standard_webhooks_receiver.py); killed on drop.
+struct PythonReceiver {
+    child: Child,
+    out: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PythonReceiver {
+    /// `None` (after saying so) when Python lacks the standardwebhooks package.
+    async fn start(port: u16, secret: &str) -> Option<Self> {
+        let probe = Command::new("python3").args(["-c", "import standardwebhooks"]).status();
+        if !probe.is_ok_and(|s| s.success()) {
+            common::say_skipped("pip install standardwebhooks to verify deliveries with the reference library");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("received.jsonl");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/standard_webhooks_receiver.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&out)
+            .env("WEBHOOK_SECRET", secret)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start the Python receiver");
+        let receiver = Self { child, out, _dir: dir };
+        eventually("the Python receiver listens", || std::net::TcpStream::connect(("127.0.0.1", port)).ok()).await;
+        Some(receiver)
+    }
+
+    fn received(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    }
+}
+
+impl Drop for PythonReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn deliveries_verify_with_the_reference_library(server: &TestServer) {
+    let tenant = server.tenant("Salon Zuverlässig").await;
+    let port = free_port().port();
+    let (subscription, secret) =
+        subscribe(server.channel.clone(), &tenant.admin, &format!("http://127.0.0.1:{port}/hooks")).await;
+    let Some(receiver) = PythonReceiver::start(port, &secret).await else { return };
+
+    let customer = create_customer(server.channel.clone(), &tenant.agent, "0170 5550123", "hook-corr-1").await;
+    let got = eventually("the receiver got the event", || receiver.received().into_iter().next()).await;
+    assert_eq!(got["verified"], true, "the reference library rejected our signature: {got}");
+    assert_eq!(got["request_id"], "hook-corr-1", "the correlation id travels with the event");
+    let payload = &got["payload"];
+    assert_eq!(payload["type"], "customer.created");
+    assert_eq!(payload["data"]["id"], customer.id.as_str());
+    assert_eq!(payload["data"]["phoneNumber"], "+491705550123");
+    assert!(payload["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{payload}");
+
+    let list = attempts_until_success(server.channel.clone(), &tenant.admin, &subscription.id).await;
+    let delivered = list.iter().find(|d| d.status() == wh::DeliveryStatus::Succeeded).expect("a succeeded attempt");
+    assert_eq!(delivered.event_type, "customer.created");
+    assert_eq!(delivered.http_status, 204);
+    assert_eq!(got["webhook_id"], delivered.event_id.as_str(), "webhook-id is the event id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_verify_with_the_reference_library_on_sqlite() {
+    let server = TestServer::start_with(Backend::Sqlite, fast_retries).await.expect("sqlite");
+    deliveries_verify_with_the_reference_library(&server).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_verify_with_the_reference_library_on_postgres() {
+    let Some(server) = TestServer::start_with(Backend::Postgres, fast_retries).await else {
+        common::say_skipped("set ASKPRO_TEST_DATABASE_URL to deliver webhooks from PostgreSQL");
+        return;
+    };
+    deliveries_verify_with_the_reference_library(&server).await;
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// Retries and 410 Gone, with a receiver in this process
+
+#[derive(Clone)]
+struct Scripted {
+    /// The status of each request in turn; the last one repeats.
+    answers: Arc<Vec<StatusCode>>,
+    seen: Arc<Mutex<Vec<HeaderMap>>>,
+}
+
+async fn scripted_receiver(answers: Vec<StatusCode>) -> (String, Scripted) {
+    let scripted = Scripted { answers: Arc::new(answers), seen: Arc::default() };
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            post(|State(s): State<Scripted>, headers: HeaderMap| async move {
+                let mut seen = s.seen.lock().unwrap();
+                seen.push(headers);
+                let n = seen.len().min(s.answers.len()) - 1;
+                s.answers[n]
+            }),
+        )
+        .with_state(scripted.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, scripted)
+}
+
+fn fast_retries(config: &mut askpro::config::Config) {
+    config.webhook_allow_http_loopback = true;
+    config.webhook_retry_schedule_secs = vec![1, 1, 1, 1];
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt() {
+    let server = TestServer::start_with(Backend::Sqlite, fast_retries).await.expect("sqlite");
+    let tenant = server.tenant("Salon Geduld").await;
+    let error = StatusCode::SERVICE_UNAVAILABLE;
+    let (url, receiver) = scripted_receiver(vec![error, error, error, StatusCode::OK]).await;
+    let (subscription, _secret) = subscribe(server.channel.clone(), &tenant.admin, &url).await;
+    create_customer(server.channel.clone(), &tenant.agent, "0170 5550124", "hook-corr-2").await;
+
+    let ids = eventually("four attempts arrive", || {
+        let seen = receiver.seen.lock().unwrap();
+        (seen.len() >= 4).then(|| seen.iter().map(|h| h["webhook-id"].clone()).collect::<Vec<_>>())
+    })
+    .await;
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "every attempt carries the same webhook-id: {ids:?}");
+
+    let logged = attempts_until_success(server.channel.clone(), &tenant.admin, &subscription.id).await;
+    let statuses: Vec<_> = logged.iter().map(|d| (d.attempt, d.status(), d.http_status)).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (1, wh::DeliveryStatus::Failed, 503),
+            (2, wh::DeliveryStatus::Failed, 503),
+            (3, wh::DeliveryStatus::Failed, 503),
+            (4, wh::DeliveryStatus::Succeeded, 200),
+        ]
+    );
+    for failed in &logged[..3] {
+        assert!(failed.error.contains("503"), "{failed:?}");
+        assert!(failed.next_attempt_time.is_some(), "a failed attempt says when the next follows");
+        assert!(failed.latency.is_some());
+    }
+    assert!(receiver.seen.lock().unwrap().len() == 4, "no attempt after the success");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_event_is_sent_once_and_outcomes_are_counted() {
+    let server = TestServer::start_with(Backend::Sqlite, fast_retries).await.expect("sqlite");
+    let tenant = server.tenant("Salon Probe").await;
+    let (url, receiver) = scripted_receiver(vec![StatusCode::INTERNAL_SERVER_ERROR]).await;
+    let (subscription, _secret) = subscribe(server.channel.clone(), &tenant.admin, &url).await;
+    let before = common::http::get(server.addr, "/metrics").await;
+    let count = |body: &[u8], outcome: &str| {
+        let text = String::from_utf8_lossy(body).into_owned();
+        let line = format!("askpro_webhook_deliveries_total{{outcome=\"{outcome}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&line)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+    };
+    let request = wh::SendTestEventRequest {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        subscription_id: subscription.id.clone(),
+    };
+    WebhookServiceClient::new(server.channel.clone())
+        .send_test_event(authed(request, &tenant.admin))
+        .await
+        .expect("send test event");
+    eventually("the test event arrives", || (!receiver.seen.lock().unwrap().is_empty()).then_some(())).await;
+    // A failed test event is not retried (the schedule here is one second).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(receiver.seen.lock().unwrap().len(), 1, "a test event is attempted once");
+    let logged = attempts(server.channel.clone(), &tenant.admin, &subscription.id).await;
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0].event_type, "webhook.test");
+    assert_eq!(logged[0].status(), wh::DeliveryStatus::DeadLettered);
+    let after = common::http::get(server.addr, "/metrics").await;
+    assert!(count(&after.body, "dead_lettered") >= count(&before.body, "dead_lettered") + 1.0);
+    let depth = String::from_utf8_lossy(&after.body).contains("askpro_webhook_outbox_depth ");
+    assert!(depth, "the outbox depth gauge is exported");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_disables_the_subscription() {
+    let server = TestServer::start_with(Backend::Sqlite, fast_retries).await.expect("sqlite");
+    let tenant = server.tenant("Salon Weg").await;
+    let (url, receiver) = scripted_receiver(vec![StatusCode::GONE]).await;
+    let (subscription, _secret) = subscribe(server.channel.clone(), &tenant.admin, &url).await;
+    create_customer(server.channel.clone(), &tenant.agent, "0170 5550125", "hook-corr-3").await;
+    let mut webhooks = WebhookServiceClient::new(server.channel.clone());
+    let mut current = subscription.clone();
+    for _ in 0..100 {
+        let got = webhooks
+            .get_subscription(authed(wh::GetSubscriptionRequest { id: subscription.id.clone() }, &tenant.admin))
+            .await
+            .expect("get");
+        current = got.into_inner().subscription.expect("subscription");
+        if current.state() == wh::SubscriptionState::Disabled {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(current.state(), wh::SubscriptionState::Disabled);
+    assert!(current.disabled_reason.contains("410"), "{:?}", current.disabled_reason);
+    // Later changes are not sent to a disabled subscription.
+    create_customer(server.channel.clone(), &tenant.agent, "0170 5550126", "hook-corr-4").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.seen.lock().unwrap().len(), 1);
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// A crash in the middle of a delivery
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_delivery_delivers_after_restart() {
+    // The first POST hangs until the server is dead; later ones succeed.
+    let (first_arrived, mut first_seen) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let app = {
+        let seen = seen.clone();
+        axum::Router::new().route(
+            "/hook",
+            post(move |headers: HeaderMap| {
+                let seen = seen.clone();
+                let first_arrived = first_arrived.clone();
+                async move {
+                    let count = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push(headers["webhook-id"].to_str().unwrap().to_owned());
+                        seen.len()
+                    };
+                    if count == 1 {
+                        let _ = first_arrived.send(());
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                    }
+                    StatusCode::OK
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let workdir = Workdir::new()
+        .with_env("ASKPRO_WEBHOOK_ALLOW_HTTP_LOOPBACK", "true")
+        // A short attempt timeout makes the dead worker's lease short (2 × 2 + 1 s).
+        .with_env("ASKPRO_WEBHOOK_ATTEMPT_TIMEOUT_SECS", "2");
+    let created = workdir.run(&["platform-key", "create"], "platform-key").await;
+    assert!(created.status.success(), "{}", created.stderr);
+    let platform = created.stdout.trim().to_owned();
+    let mut first = workdir.serve(&[], "first").await;
+    let channel = first.channel().await;
+    let tenant = first
+        .tenants()
+        .await
+        .create_tenant(authed(
+            tn::CreateTenantRequest {
+                request_id: String::new(),
+                tenant: Some(tn::Tenant {
+                    display_name: "Salon Absturz".into(),
+                    time_zone: "Europe/Berlin".into(),
+                    region_code: "DE".into(),
+                    ..Default::default()
+                }),
+            },
+            &platform,
+        ))
+        .await
+        .expect("create tenant")
+        .into_inner()
+        .tenant
+        .expect("tenant");
+    let admin = first
+        .tenants()
+        .await
+        .create_api_key(with_key(
+            tn::CreateApiKeyRequest {
+                api_key: Some(tn::ApiKey {
+                    display_name: "admin".into(),
+                    scope: tn::ApiKeyScope::TenantAdmin as i32,
+                    ..Default::default()
+                }),
+            },
+            as_tenant(&platform, &tenant.id),
+        ))
+        .await
+        .expect("create key")
+        .into_inner()
+        .secret;
+    let (subscription, _secret) = subscribe(channel.clone(), &admin, &url).await;
+    let customer = create_customer(channel, &admin, "0170 5550127", "hook-corr-5").await;
+
+    tokio::time::timeout(WAIT, first_seen.recv()).await.expect("the first attempt arrives");
+    first.kill();
+
+    let second = workdir.serve(&[], "second").await;
+    let ids = eventually("the event arrives again after the restart", || {
+        let seen = seen.lock().unwrap();
+        (seen.len() >= 2).then(|| seen.clone())
+    })
+    .await;
+    assert_eq!(ids[0], ids[1], "the same event (webhook-id) is delivered again");
+    let logged = attempts_until_success(second.channel().await, &admin, &subscription.id).await;
+    let delivered = logged.iter().find(|d| d.status() == wh::DeliveryStatus::Succeeded).expect("delivered");
+    assert_eq!(delivered.event_type, "customer.created");
+    assert_eq!(delivered.event_id, ids[0]);
+    let received_customer = customer.id;
+    assert!(!received_customer.is_empty());
+}
