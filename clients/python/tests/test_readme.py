@@ -1,0 +1,20 @@
+"""The README's quick start runs as written (against a test server instead of :50051)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_readme_quick_start_books_a_slot(server):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 10
+    code = code.replace('"127.0.0.1:50051"', repr(server.target))
+    env = dict(os.environ, AGENT_KEY=server.demo["agent_key"])
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("booked ")
