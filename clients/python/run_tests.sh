@@ -14,4 +14,8 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
   touch .venv/.installed
 fi
+# The typing stubs are part of the package: the hand-written layer type-checks strictly against
+# them, and the tests use them the way callers do.
+.venv/bin/python -m mypy --strict src/askpro_client
+.venv/bin/python -m mypy tests
 exec .venv/bin/python -m pytest -q "$@"

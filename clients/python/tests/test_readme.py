@@ -9,9 +9,24 @@ import sys
 from pathlib import Path
 
 
-def test_readme_quick_start_books_a_slot(server):
+def quick_start() -> str:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    found = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert found is not None, "the README has a python code block"
+    return found.group(1)
+
+
+def test_readme_quick_start_type_checks():
+    # The generated .pyi stubs are part of the package: a caller's code type-checks against them.
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-c", quick_start()],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_readme_quick_start_books_a_slot(server):
+    code = quick_start()
     assert len(code.strip().splitlines()) <= 10
     code = code.replace('"127.0.0.1:50051"', repr(server.target))
     env = dict(os.environ, AGENT_KEY=server.demo["agent_key"])

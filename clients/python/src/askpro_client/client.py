@@ -85,7 +85,7 @@ class _AskProInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClien
             outcome = continuation(self._details(client_call_details, remaining), request)
             if not isinstance(outcome, grpc.RpcError):
                 return outcome
-            code = outcome.code()  # type: ignore[attr-defined]
+            code = outcome.code()
             sleep = random.uniform(0, backoff)  # full jitter
             if (
                 code == grpc.StatusCode.UNAVAILABLE

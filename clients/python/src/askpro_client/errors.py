@@ -156,9 +156,9 @@ def from_rpc_error(error: grpc.RpcError) -> AskProError:
             retry_delay = info_r.retry_delay.ToTimedelta().total_seconds()
     request_id = ""
     trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    for key, value in trailing or ():
-        if key == "x-request-id":
-            request_id = str(value)
+    for entry in trailing or ():
+        if entry.key == "x-request-id":
+            request_id = str(entry.value)
     cls = SlotTaken if reason == "SLOT_TAKEN" else _BY_CODE.get(code, AskProError)
     return cls(
         code,
