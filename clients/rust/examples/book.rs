@@ -16,6 +16,11 @@ use askpro_client::{AskPro, Error};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = std::env::var("ASKPRO_TARGET").unwrap_or_else(|_| "http://127.0.0.1:50051".into());
     let api_key = std::env::var("ASKPRO_API_KEY").map_err(|_| "set ASKPRO_API_KEY to an agent key")?;
+    book(target, api_key).await
+}
+
+/// The example itself; the crate's tests run it against a test server.
+pub async fn book(target: String, api_key: String) -> Result<(), Box<dyn std::error::Error>> {
     let client = AskPro::connect(target, api_key).await?;
 
     let branch = client.list_branches(tn::ListBranchesRequest::default()).await?.branches.remove(0);

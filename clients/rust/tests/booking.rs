@@ -1,5 +1,9 @@
 //! The client against the real server: the whole booking flow, the key on
 //! every call, and rich error details decoded into `Error`.
+/// The README's example, compiled into this test so it runs as written.
+#[path = "../examples/book.rs"]
+#[allow(dead_code)]
+mod book_example;
 mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -319,4 +323,17 @@ async fn the_default_deadline_applies() {
         ),
         "{error:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_example_books_a_slot() {
+    let server = TestServer::start().await;
+    let shop = shop(&server).await;
+    let key = create_key(&shop.admin, tn::ApiKeyScope::Agent).await;
+    book_example::book(server.target(), key).await.expect("the example books");
+
+    let booked = shop.agent.list_appointments(ap::ListAppointmentsRequest::default()).await.expect("list").appointments;
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    assert_eq!(booked[0].staff_id, shop.staff.id);
+    assert_eq!(booked[0].source, ap::AppointmentSource::PhoneAgent as i32);
 }
