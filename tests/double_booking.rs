@@ -516,8 +516,56 @@ async fn concurrent_reschedules_into_one_slot_have_one_winner(server: &common::T
     .expect("finishes within 120 s");
 }
 
+/// A booking naming an existing customer and that customer's deletion, run
+/// at the same time, never leave a deleted customer with an active
+/// appointment: either the booking wins and the deletion is refused, or the
+/// deletion wins and the booking finds no customer.
+async fn a_booking_and_a_deletion_of_its_customer_never_interleave(server: &common::TestServer) {
+    tokio::time::timeout(TEST_TIMEOUT, async {
+        let s = Salon::new(server, "Salon Loeschen").await;
+        let day = booking_day();
+        for round in 0..16usize {
+            let customer = s
+                .ap()
+                .create_customer(authed(
+                    ap::CreateCustomerRequest {
+                        request_id: Uuid::now_v7().to_string(),
+                        customer: Some(ap::Customer { phone_number: phone(9000 + round), ..Default::default() }),
+                        region_code: String::new(),
+                    },
+                    &s.agent(),
+                ))
+                .await
+                .expect("customer")
+                .into_inner()
+                .customer
+                .expect("customer");
+            let mut booking = s.explicit(round % 2, local(day, 8 + (round / 2) as i8, 0), "");
+            booking.customer = Some(ap::create_appointment_request::Customer::CustomerId(customer.id.clone()));
+            let mut ap_client = s.ap();
+            let agent = s.agent();
+            let book = tokio::spawn(async move { ap_client.create_appointment(authed(booking, &agent)).await });
+            let mut ap_client = s.ap();
+            let admin = s.fx.admin.clone();
+            let id = customer.id.clone();
+            let delete = tokio::spawn(async move {
+                ap_client.delete_customer(authed(ap::DeleteCustomerRequest { id, etag: String::new() }, &admin)).await
+            });
+            let (booked, deleted) = (book.await.unwrap(), delete.await.unwrap());
+            match (&booked, &deleted) {
+                (Ok(_), Err(status)) => assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}"),
+                (Err(status), Ok(_)) => assert_eq!(status.code(), Code::NotFound, "{status:?}"),
+                _ => panic!("round {round}: exactly one may win: booked {booked:?}, deleted {deleted:?}"),
+            }
+        }
+    })
+    .await
+    .expect("finishes within 120 s");
+}
+
 on_both_databases!(
     double_booking_is_rejected_under_concurrency,
+    a_booking_and_a_deletion_of_its_customer_never_interleave,
     concurrent_holds_and_bookings_of_one_slot_have_one_winner,
     concurrent_overlapping_bookings_never_overlap,
     a_hold_is_booked_at_most_once_under_concurrency,

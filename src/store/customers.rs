@@ -119,11 +119,21 @@ pub async fn find_or_create(tx: &TenantTx, new: NewCustomer) -> Result<(customer
 }
 
 pub async fn get(tx: &TenantTx, id: Uuid) -> Result<customer::Model> {
-    customer::Entity::find_by_id((tx.tenant().0, id))
-        .filter(customer::Column::DeleteTime.is_null())
-        .one(tx.conn())
-        .await?
-        .ok_or(Error::NotFound { resource: "customer" })
+    live(tx, id).one(tx.conn()).await?.ok_or(Error::NotFound { resource: "customer" })
+}
+
+/// A live customer a booking names, share-locked until the transaction ends.
+/// With `delete` taking the row exclusively before it looks for upcoming
+/// appointments, a deletion and a booking of one customer cannot interleave
+/// on PostgreSQL: whichever comes second sees the other's result (a deleted
+/// customer, or an appointment that blocks the deletion). SQLite serializes
+/// write transactions already and ignores row locks.
+pub async fn get_for_booking(tx: &TenantTx, id: Uuid) -> Result<customer::Model> {
+    live(tx, id).lock_shared().one(tx.conn()).await?.ok_or(Error::NotFound { resource: "customer" })
+}
+
+fn live(tx: &TenantTx, id: Uuid) -> sea_orm::Select<customer::Entity> {
+    customer::Entity::find_by_id((tx.tenant().0, id)).filter(customer::Column::DeleteTime.is_null())
 }
 
 /// One page of live customers ordered by lower-case display name, then id.
@@ -221,7 +231,9 @@ pub async fn update(tx: &TenantTx, id: Uuid, changes: CustomerChanges, expected_
 /// also frees the phone number. Refused while the customer still has open
 /// appointments.
 pub async fn delete(tx: &TenantTx, id: Uuid, expected_etag: &str) -> Result<()> {
-    let current = get(tx, id).await?;
+    // Exclusive until commit: see get_for_booking.
+    let current =
+        live(tx, id).lock_exclusive().one(tx.conn()).await?.ok_or(Error::NotFound { resource: "customer" })?;
     check_etag(expected_etag, current.revision)?;
     let at = now();
     if !upcoming_appointments(tx, id, at, 1).await?.is_empty() {

@@ -271,7 +271,7 @@ async fn resolve_customer(
     region_code: &str,
 ) -> Result<(crate::store::entities::customer::Model, bool)> {
     match choice {
-        CustomerChoice::Existing(id) => Ok((customers::get(tx, *id).await?, false)),
+        CustomerChoice::Existing(id) => Ok((customers::get_for_booking(tx, *id).await?, false)),
         CustomerChoice::New { phone_number, display_name, email } => {
             let region = RegionCode::parse(region_code).map_err(|e| Error::Internal(e.into()))?;
             let phone = PhoneNumber::parse(phone_number, &region)
