@@ -167,6 +167,15 @@ impl Store {
         Ok(TenantTx { txn, tenant, _write_gate: None })
     }
 
+    /// Runs `read` in a read transaction of `tenant` and commits it: the
+    /// shape of every handler that only reads.
+    pub async fn read_with<T>(&self, tenant: TenantId, read: impl AsyncFnOnce(&TenantTx) -> Result<T>) -> Result<T> {
+        let tx = self.read(tenant).await?;
+        let out = read(&tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Begins a write transaction of `tenant`. Run it inside `retry` so a
     /// serialization failure, deadlock or racing insert runs it again.
     pub async fn write(&self, tenant: TenantId) -> Result<TenantTx> {

@@ -68,12 +68,7 @@ pub async fn create(
 pub async fn get(state: &AppState, request: Request<pb::GetCustomerRequest>) -> Result<pb::GetCustomerResponse> {
     let tenant = tenant_of(&request)?;
     let id = customer_id("id", &request.get_ref().id)?;
-    let customer = {
-        let tx = state.store.read(tenant).await?;
-        let out = customers::get(&tx, id).await?;
-        tx.commit().await?;
-        out
-    };
+    let customer = state.store.read_with(tenant, async |tx| customers::get(tx, id).await).await?;
     Ok(pb::GetCustomerResponse { customer: Some(convert::customer(customer)) })
 }
 
@@ -209,9 +204,7 @@ async fn request_region(
     if !region_code.is_empty() {
         return Ok(v.take("region_code", RegionCode::parse(region_code)));
     }
-    let tx = state.store.read(tenant).await?;
-    let row = tenants::get(&tx).await?;
-    tx.commit().await?;
+    let row = state.store.read_with(tenant, async |tx| tenants::get(tx).await).await?;
     stored_region(&row.region_code).map(Some)
 }
 

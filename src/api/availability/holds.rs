@@ -130,9 +130,7 @@ pub async fn hold(state: &AppState, request: Request<pb::HoldSlotRequest>) -> Re
 pub async fn get(state: &AppState, request: Request<pb::GetHoldRequest>) -> Result<pb::GetHoldResponse> {
     let tenant = tenant_of(&request)?;
     let id = parse_hold_id(&request.get_ref().id)?;
-    let tx = state.store.read(tenant).await?;
-    let row = holds::get(&tx, id).await?;
-    tx.commit().await?;
+    let row = state.store.read_with(tenant, async |tx| holds::get(tx, id).await).await?;
     Ok(pb::GetHoldResponse { hold: Some(to_proto(row, now())) })
 }
 

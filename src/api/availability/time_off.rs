@@ -60,9 +60,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateTimeOffRequest>
 pub async fn get(state: &AppState, request: Request<pb::GetTimeOffRequest>) -> Result<pb::GetTimeOffResponse> {
     let tenant = tenant_of(&request)?;
     let id = parse_id("id", &request.get_ref().id)?;
-    let tx = state.store.read(tenant).await?;
-    let entry = time_off::get(&tx, id).await?;
-    tx.commit().await?;
+    let entry = state.store.read_with(tenant, async |tx| time_off::get(tx, id).await).await?;
     Ok(pb::GetTimeOffResponse { time_off: Some(message(entry)) })
 }
 

@@ -73,12 +73,7 @@ pub async fn list(state: &AppState, request: Request<pb::ListApiKeysRequest>) ->
     let req = request.into_inner();
     let filter = format!("api_keys;revoked={}", req.show_revoked);
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &filter)?;
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        let out = api_keys::list(&tx, &page, req.show_revoked).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut rows = state.store.read_with(tenant, async |tx| api_keys::list(tx, &page, req.show_revoked).await).await?;
     let next_page_token = page.finish(&mut rows, |r| r.id);
     Ok(pb::ListApiKeysResponse { api_keys: rows.into_iter().map(convert::api_key).collect(), next_page_token })
 }

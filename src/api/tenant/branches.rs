@@ -58,12 +58,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateBranchRequest>)
 pub async fn get(state: &AppState, request: Request<pb::GetBranchRequest>) -> Result<pb::GetBranchResponse> {
     let tenant = tenant_of(&request)?;
     let id = BranchId::parse("id", &request.get_ref().id)?;
-    let branch = {
-        let tx = state.store.read(tenant).await?;
-        let out = branches::get(&tx, id).await?;
-        tx.commit().await?;
-        out
-    };
+    let branch = state.store.read_with(tenant, async |tx| branches::get(tx, id).await).await?;
     Ok(pb::GetBranchResponse { branch: Some(convert::branch(branch)) })
 }
 
@@ -71,12 +66,7 @@ pub async fn list(state: &AppState, request: Request<pb::ListBranchesRequest>) -
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, "branches")?;
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        let out = branches::list(&tx, &page).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut rows = state.store.read_with(tenant, async |tx| branches::list(tx, &page).await).await?;
     let next_page_token = page.finish(&mut rows, |b| b.row.id);
     Ok(pb::ListBranchesResponse { branches: rows.into_iter().map(convert::branch).collect(), next_page_token })
 }
@@ -146,16 +136,12 @@ fn optional_region(v: &mut Violations, text: &str) -> Option<RegionCode> {
 }
 
 async fn tenant_region(state: &AppState, tenant: TenantId) -> Result<RegionCode> {
-    let tx = state.store.read(tenant).await?;
-    let row = tenants::get(&tx).await?;
-    tx.commit().await?;
+    let row = state.store.read_with(tenant, async |tx| tenants::get(tx).await).await?;
     RegionCode::parse(&row.region_code).map_err(|e| Error::Internal(e.into()))
 }
 
 async fn branch_region(state: &AppState, tenant: TenantId, id: BranchId) -> Result<RegionCode> {
-    let tx = state.store.read(tenant).await?;
-    let branch = branches::get(&tx, id).await?;
-    tx.commit().await?;
+    let branch = state.store.read_with(tenant, async |tx| branches::get(tx, id).await).await?;
     RegionCode::parse(&branch.row.region_code).map_err(|e| Error::Internal(e.into()))
 }
 

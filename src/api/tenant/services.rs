@@ -97,12 +97,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateServiceRequest>
 pub async fn get(state: &AppState, request: Request<pb::GetServiceRequest>) -> Result<pb::GetServiceResponse> {
     let tenant = tenant_of(&request)?;
     let id = ServiceId::parse("id", &request.get_ref().id)?;
-    let row = {
-        let tx = state.store.read(tenant).await?;
-        let out = services::get(&tx, id).await?;
-        tx.commit().await?;
-        out
-    };
+    let row = state.store.read_with(tenant, async |tx| services::get(tx, id).await).await?;
     Ok(pb::GetServiceResponse { service: Some(convert::service(row)) })
 }
 
@@ -110,12 +105,7 @@ pub async fn list(state: &AppState, request: Request<pb::ListServicesRequest>) -
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, "services")?;
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        let out = services::list(&tx, &page).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut rows = state.store.read_with(tenant, async |tx| services::list(tx, &page).await).await?;
     let next_page_token = page.finish(&mut rows, |r| r.id);
     Ok(pb::ListServicesResponse { services: rows.into_iter().map(convert::service).collect(), next_page_token })
 }

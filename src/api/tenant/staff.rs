@@ -54,12 +54,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateStaffRequest>) 
 pub async fn get(state: &AppState, request: Request<pb::GetStaffRequest>) -> Result<pb::GetStaffResponse> {
     let tenant = tenant_of(&request)?;
     let id = StaffId::parse("id", &request.get_ref().id)?;
-    let member = {
-        let tx = state.store.read(tenant).await?;
-        let out = staff::get(&tx, id).await?;
-        tx.commit().await?;
-        out
-    };
+    let member = state.store.read_with(tenant, async |tx| staff::get(tx, id).await).await?;
     Ok(pb::GetStaffResponse { staff: Some(convert::staff(member)) })
 }
 
@@ -69,12 +64,7 @@ pub async fn list(state: &AppState, request: Request<pb::ListStaffRequest>) -> R
     let branch_id = if req.branch_id.is_empty() { None } else { Some(BranchId::parse("branch_id", &req.branch_id)?.0) };
     let filter = format!("staff;branch={}", req.branch_id);
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &filter)?;
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        let out = staff::list(&tx, &page, branch_id).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut rows = state.store.read_with(tenant, async |tx| staff::list(tx, &page, branch_id).await).await?;
     let next_page_token = page.finish(&mut rows, |m| m.row.id);
     Ok(pb::ListStaffResponse { staff: rows.into_iter().map(convert::staff).collect(), next_page_token })
 }
@@ -142,9 +132,8 @@ async fn missing_references(
     branch_id: Option<Uuid>,
     service_ids: Option<&[Uuid]>,
 ) -> Result<Vec<FieldViolation>> {
-    let tx = state.store.read(tenant).await?;
-    let violations = staff::missing_references(&tx, branch_id, service_ids).await?;
-    tx.commit().await?;
+    let violations =
+        state.store.read_with(tenant, async |tx| staff::missing_references(tx, branch_id, service_ids).await).await?;
     Ok(violations)
 }
 

@@ -56,12 +56,7 @@ fn target_tenant<T>(request: &Request<T>, id: &str) -> Result<TenantId> {
 
 pub async fn get(state: &AppState, request: Request<pb::GetTenantRequest>) -> Result<pb::GetTenantResponse> {
     let tenant = target_tenant(&request, &request.get_ref().id)?;
-    let row = {
-        let tx = state.store.read(tenant).await?;
-        let out = tenants::get(&tx).await?;
-        tx.commit().await?;
-        out
-    };
+    let row = state.store.read_with(tenant, async |tx| tenants::get(tx).await).await?;
     Ok(pb::GetTenantResponse { tenant: Some(convert::tenant(row)) })
 }
 

@@ -64,12 +64,7 @@ pub async fn get(
 ) -> Result<pb::GetInboundEndpointResponse> {
     let tenant = tenant_of(&request)?;
     let id = InboundEndpointId::parse("id", &request.get_ref().id)?;
-    let row = {
-        let tx = state.store.read(tenant).await?;
-        let out = inbound_endpoints::get(&tx, id).await?;
-        tx.commit().await?;
-        out
-    };
+    let row = state.store.read_with(tenant, async |tx| inbound_endpoints::get(tx, id).await).await?;
     Ok(pb::GetInboundEndpointResponse { endpoint: Some(convert::inbound_endpoint(row)) })
 }
 
@@ -80,12 +75,7 @@ pub async fn list(
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, "inbound_endpoints")?;
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        let out = inbound_endpoints::list(&tx, &page).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut rows = state.store.read_with(tenant, async |tx| inbound_endpoints::list(tx, &page).await).await?;
     let next_page_token = page.finish(&mut rows, |r| r.id);
     Ok(pb::ListInboundEndpointsResponse {
         endpoints: rows.into_iter().map(convert::inbound_endpoint).collect(),

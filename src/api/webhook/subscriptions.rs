@@ -74,12 +74,7 @@ pub async fn get(
 ) -> Result<pb::GetSubscriptionResponse> {
     let tenant = tenant_of(&request)?;
     let id = SubscriptionId::parse("id", &request.get_ref().id)?;
-    let row = {
-        let tx = state.store.read(tenant).await?;
-        let out = subscriptions::get(&tx, id).await?;
-        tx.commit().await?;
-        out
-    };
+    let row = state.store.read_with(tenant, async |tx| subscriptions::get(tx, id).await).await?;
     Ok(pb::GetSubscriptionResponse { subscription: Some(convert::subscription(row)) })
 }
 
@@ -90,12 +85,7 @@ pub async fn list(
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, "subscriptions")?;
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        let out = subscriptions::list(&tx, &page).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut rows = state.store.read_with(tenant, async |tx| subscriptions::list(tx, &page).await).await?;
     let next_page_token = page.finish(&mut rows, |r| r.id);
     Ok(pb::ListSubscriptionsResponse {
         subscriptions: rows.into_iter().map(convert::subscription).collect(),

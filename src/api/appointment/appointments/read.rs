@@ -18,9 +18,7 @@ use crate::store::appointments::{self, AppointmentFilter};
 pub async fn get(state: &AppState, request: Request<pb::GetAppointmentRequest>) -> Result<pb::GetAppointmentResponse> {
     let tenant = tenant_of(&request)?;
     let id = parse_id(&request.get_ref().id)?;
-    let tx = state.store.read(tenant).await?;
-    let row = appointments::get(&tx, id).await?;
-    tx.commit().await?;
+    let row = state.store.read_with(tenant, async |tx| appointments::get(tx, id).await).await?;
     Ok(pb::GetAppointmentResponse { appointment: Some(convert::appointment(row)) })
 }
 
@@ -67,9 +65,10 @@ pub async fn list(
     );
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &filter_text)?;
     let after = page.after_key().and_then(|(micros, id)| Some((DateTime::from_timestamp_micros(micros)?, id)));
-    let tx = state.store.read(tenant).await?;
-    let mut rows = appointments::list(&tx, &filter, after, page.fetch_limit()).await?;
-    tx.commit().await?;
+    let mut rows = state
+        .store
+        .read_with(tenant, async |tx| appointments::list(tx, &filter, after, page.fetch_limit()).await)
+        .await?;
     let next_page_token = if rows.len() as u64 > page.size {
         rows.truncate(page.size as usize);
         rows.last().map(|r| page.token_for_key(r.start_time.timestamp_micros(), r.id)).unwrap_or_default()

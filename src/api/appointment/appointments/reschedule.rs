@@ -126,9 +126,7 @@ pub async fn reschedule(
         }
         Err(err @ Error::SlotTaken { .. }) => {
             // Alternatives need the appointment's branch and service.
-            let tx = state.store.read(tenant).await?;
-            let current = appointments::get(&tx, id).await?;
-            tx.commit().await?;
+            let current = state.store.read_with(tenant, async |tx| appointments::get(tx, id).await).await?;
             let from = start.unwrap_or(current.start_time);
             Err(with_alternatives(state, tenant, current.branch_id, current.service_id, from, err).await)
         }
