@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::entities::appointment;
 use super::{TenantTx, all_set};
+use crate::domain::appointment::Status;
 use crate::error::{Error, Result};
 
 /// Filters of ListAppointments; every one optional.
@@ -96,5 +97,35 @@ pub async fn find_by_external_booking_uid(tx: &TenantTx, uid: &str) -> Result<Op
         .filter(appointment::Column::ExternalBookingUid.eq(uid))
         .order_by_desc(appointment::Column::Id)
         .one(tx.conn())
+        .await?)
+}
+
+/// The staff member's PENDING or CONFIRMED appointments that have not ended
+/// by `now` (and, if `window` is given, overlap it), as (id, start, end)
+/// ordered by start. Schedule changes report these as conflicts.
+pub async fn upcoming_of_staff(
+    tx: &TenantTx,
+    staff_id: Uuid,
+    now: DateTime<Utc>,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)>> {
+    let active = Status::ALL.into_iter().filter(|s| s.is_active()).map(|s| s.as_str());
+    let mut query = appointment::Entity::find()
+        .select_only()
+        .column(appointment::Column::Id)
+        .column(appointment::Column::StartTime)
+        .column(appointment::Column::EndTime)
+        .filter(appointment::Column::TenantId.eq(tx.tenant().0))
+        .filter(appointment::Column::StaffId.eq(staff_id))
+        .filter(appointment::Column::Status.is_in(active))
+        .filter(appointment::Column::EndTime.gt(now));
+    if let Some((from, to)) = window {
+        query = query.filter(appointment::Column::StartTime.lt(to)).filter(appointment::Column::EndTime.gt(from));
+    }
+    Ok(query
+        .order_by_asc(appointment::Column::StartTime)
+        .order_by_asc(appointment::Column::Id)
+        .into_tuple()
+        .all(tx.conn())
         .await?)
 }

@@ -2,10 +2,13 @@
 //! appointments keep pointing at the row.
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::entities::{staff, staff_service};
+use super::entities::{branch, staff, staff_service};
 use super::{TenantTx, all_set, branches, check_etag, now, services};
 use crate::domain::ids::StaffId;
 use crate::domain::page::PageRequest;
@@ -242,4 +245,120 @@ pub async fn find_by_email(tx: &TenantTx, email: &str) -> Result<Option<StaffMem
     let Some(row) = row else { return Ok(None) };
     let service_ids = services_of(tx, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     Ok(Some(StaffMember { row, service_ids }))
+}
+
+// ---------------------------------------------------------------------------
+// Schedules: the staff member with their branch's time zone, locked for a change.
+
+/// A live staff member whose schedule the current transaction may change.
+/// Only `lock` and `touch` make one, so holding it proves that
+/// concurrent schedule changes of this staff member wait for this transaction.
+#[derive(Clone, Debug)]
+pub struct LockedStaff {
+    pub id: Uuid,
+    /// The IANA zone of the staff member's branch: working hours and date
+    /// overrides are wall-clock times there.
+    pub time_zone: String,
+}
+
+/// A live staff member of the tenant with their branch's time zone, for reads.
+#[derive(Clone, Debug)]
+pub struct StaffZone {
+    pub id: Uuid,
+    pub time_zone: String,
+    pub update_time: DateTime<Utc>,
+}
+
+/// A live staff member with their branch's time zone; NOT_FOUND for an
+/// unknown, deleted or foreign id.
+pub async fn zone(tx: &TenantTx, staff_id: Uuid) -> Result<StaffZone> {
+    let row = staff::Entity::find_by_id((tx.tenant().0, staff_id))
+        .filter(staff::Column::DeleteTime.is_null())
+        .one(tx.conn())
+        .await?
+        .ok_or(Error::NotFound { resource: "staff" })?;
+    let time_zone = branch_zone(tx, row.branch_id).await?;
+    Ok(StaffZone { id: row.id, time_zone, update_time: row.update_time })
+}
+
+/// The live staff members of the tenant (or only `only`, if given) with
+/// their branches' time zones, ordered by id.
+pub async fn zones(tx: &TenantTx, only: Option<Uuid>) -> Result<Vec<StaffZone>> {
+    let mut query = staff::Entity::find()
+        .filter(staff::Column::TenantId.eq(tx.tenant().0))
+        .filter(staff::Column::DeleteTime.is_null());
+    if let Some(id) = only {
+        query = query.filter(staff::Column::Id.eq(id));
+    }
+    let rows = query.order_by_asc(staff::Column::Id).all(tx.conn()).await?;
+    let mut branch_ids: Vec<Uuid> = rows.iter().map(|r| r.branch_id).collect();
+    branch_ids.sort();
+    branch_ids.dedup();
+    // Deleted branches still name a zone: their staff's schedules keep meaning.
+    let zones: HashMap<Uuid, String> = branch::Entity::find()
+        .select_only()
+        .column(branch::Column::Id)
+        .column(branch::Column::TimeZone)
+        .filter(branch::Column::TenantId.eq(tx.tenant().0))
+        .filter(branch::Column::Id.is_in(branch_ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|r| {
+            let time_zone = zones.get(&r.branch_id).cloned().ok_or_else(|| missing_branch(r.branch_id))?;
+            Ok(StaffZone { id: r.id, time_zone, update_time: r.update_time })
+        })
+        .collect()
+}
+
+/// Locks a live staff member's row until the transaction ends, so two
+/// schedule changes of one staff member (an etag check and the write, or
+/// "no override on that date yet" and the insert) cannot interleave. SQLite
+/// needs no row lock: its write transactions are serialized already.
+pub async fn lock(tx: &TenantTx, staff_id: Uuid) -> Result<LockedStaff> {
+    let row = staff::Entity::find_by_id((tx.tenant().0, staff_id))
+        .filter(staff::Column::DeleteTime.is_null())
+        .lock_exclusive()
+        .one(tx.conn())
+        .await?
+        .ok_or(Error::NotFound { resource: "staff" })?;
+    let time_zone = branch_zone(tx, row.branch_id).await?;
+    Ok(LockedStaff { id: row.id, time_zone })
+}
+
+/// Records that a staff member's working hours were set at `at`: their row's
+/// update_time moves (the row is locked by the same statement), their
+/// revision does not, so staff etags held by clients stay valid.
+pub async fn touch(tx: &TenantTx, staff_id: Uuid, at: DateTime<Utc>) -> Result<LockedStaff> {
+    let result = staff::Entity::update_many()
+        .col_expr(staff::Column::UpdateTime, Expr::value(at))
+        .filter(staff::Column::TenantId.eq(tx.tenant().0))
+        .filter(staff::Column::Id.eq(staff_id))
+        .filter(staff::Column::DeleteTime.is_null())
+        .exec(tx.conn())
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(Error::NotFound { resource: "staff" });
+    }
+    lock(tx, staff_id).await
+}
+
+async fn branch_zone(tx: &TenantTx, branch_id: Uuid) -> Result<String> {
+    // Deleted branches still name a zone: their staff's schedules keep meaning.
+    branch::Entity::find_by_id((tx.tenant().0, branch_id))
+        .select_only()
+        .column(branch::Column::TimeZone)
+        .into_tuple::<String>()
+        .one(tx.conn())
+        .await?
+        .ok_or_else(|| missing_branch(branch_id))
+}
+
+/// The foreign key from staff to branches makes this impossible short of a
+/// corrupted database.
+fn missing_branch(branch_id: Uuid) -> Error {
+    Error::Internal(format!("staff references missing branch {branch_id}"))
 }

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 use uuid::Uuid;
 
 use super::entities::{staff, time_off};
-use super::working_hours::LockedStaff;
+use super::staff::LockedStaff;
 use super::{TenantTx, all_set, now};
 use crate::error::{Error, Result};
 

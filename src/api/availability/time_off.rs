@@ -20,9 +20,9 @@ use crate::error::{Error, Result};
 use crate::proto::availability::v1 as pb;
 use crate::proto::availability::v1::time_off::Kind;
 use crate::proto::r#type::v1 as types;
+use crate::store::staff::{self, LockedStaff};
 use crate::store::time_off::{self, TimeOff, TimeOffKind};
-use crate::store::working_hours::{self, LockedStaff};
-use crate::store::{TenantTx, now, retry};
+use crate::store::{TenantTx, appointments, now, retry};
 
 const MAX_REASON_CHARS: usize = 500;
 const MAX_ABSENCE_DAYS: i64 = 366;
@@ -45,7 +45,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateTimeOffRequest>
         let owned = state.store.write(tenant).await?;
         let tx = &owned;
         let out = create_once(tx, "CreateTimeOff", &req.request_id, &fingerprint, async {
-            let staff = working_hours::lock_staff(tx, staff_id.0).await?;
+            let staff = staff::lock(tx, staff_id.0).await?;
             let entry = time_off::create(tx, &staff, kind.clone(), reason.clone()).await?;
             let conflicting_appointment_ids = conflicts(tx, &staff, &entry).await?;
             Ok(pb::CreateTimeOffResponse { time_off: Some(message(entry)), conflicting_appointment_ids })
@@ -99,7 +99,7 @@ pub async fn list(state: &AppState, request: Request<pb::ListTimeOffRequest>) ->
     };
 
     let tx = state.store.read(tenant).await?;
-    let staff = working_hours::staff_zones(&tx, staff_id.map(|s| s.0)).await?;
+    let staff = staff::zones(&tx, staff_id.map(|s| s.0)).await?;
     if staff_id.is_some() && staff.is_empty() {
         return Err(Error::NotFound { resource: "staff" });
     }
@@ -212,7 +212,7 @@ async fn conflicts(tx: &TenantTx, staff: &LockedStaff, entry: &TimeOff) -> Resul
     let at = now();
     let ids = match &entry.kind {
         TimeOffKind::Absence { start, end } => {
-            working_hours::upcoming_appointments(tx, staff.id, at, Some((*start, *end))).await?
+            appointments::upcoming_of_staff(tx, staff.id, at, Some((*start, *end))).await?
         }
         TimeOffKind::Override { date, intervals } => {
             let zone = time_zone(&staff.time_zone)?;
@@ -220,7 +220,7 @@ async fn conflicts(tx: &TenantTx, staff: &LockedStaff, entry: &TimeOff) -> Resul
             // first; a date at the end of time has no appointments.
             let Some(day_start) = first_instant(&zone, *date) else { return Ok(Vec::new()) };
             let window = (day_start, day_start + chrono::Duration::days(2));
-            working_hours::upcoming_appointments(tx, staff.id, at, Some(window))
+            appointments::upcoming_of_staff(tx, staff.id, at, Some(window))
                 .await?
                 .into_iter()
                 .filter(|&(_, start, end)| leaves_hours(&zone, start, end, |d| (d == *date).then(|| intervals.clone())))

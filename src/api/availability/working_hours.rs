@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::proto::availability::v1 as pb;
 use crate::proto::r#type::v1 as types;
 use crate::store::working_hours::{self, WeeklyInterval};
-use crate::store::{now, retry};
+use crate::store::{appointments, now, retry, staff};
 
 const MAX_INTERVALS_PER_DAY: usize = 10;
 const MINUTES_PER_DAY: i32 = 24 * 60;
@@ -31,7 +31,7 @@ pub async fn get(
     let tenant = tenant_of(&request)?;
     let staff_id = StaffId::parse("staff_id", &request.get_ref().staff_id)?;
     let tx = state.store.read(tenant).await?;
-    let staff = working_hours::staff_zone(&tx, staff_id.0).await?;
+    let staff = staff::zone(&tx, staff_id.0).await?;
     let week = working_hours::of_staff(&tx, staff_id.0).await?;
     tx.commit().await?;
     Ok(pb::GetWorkingHoursResponse { working_hours: Some(message(staff_id, &week, staff.update_time)) })
@@ -53,12 +53,12 @@ pub async fn set(
         let at = now();
         // Touching the staff row locks it first, so the etag check and the
         // replacement cannot interleave with another SetWorkingHours.
-        let staff = working_hours::touch_staff(&tx, staff_id.0, at).await?;
+        let staff = staff::touch(&tx, staff_id.0, at).await?;
         if !req.etag.is_empty() && req.etag != etag(&working_hours::of_staff(&tx, staff_id.0).await?) {
             return Err(Error::EtagMismatch);
         }
         working_hours::replace(&tx, staff_id.0, &week).await?;
-        let upcoming = working_hours::upcoming_appointments(&tx, staff_id.0, at, None).await?;
+        let upcoming = appointments::upcoming_of_staff(&tx, staff_id.0, at, None).await?;
         tx.commit().await?;
         let zone = time_zone(&staff.time_zone)?;
         let conflicting_appointment_ids = upcoming
