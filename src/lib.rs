@@ -5,6 +5,7 @@
 //! service) → `domain` (pure rules and value types) ← `store` (sea-orm
 //! repositories, every call scoped to a tenant).
 pub mod api;
+pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod correlation;

@@ -44,6 +44,14 @@ enum Command {
     /// Remove holds that ended more than an hour ago (the server also does
     /// this every minute).
     CleanupHolds,
+    /// Prove tenant isolation on the configured database: foreign keys carry
+    /// the tenant, no orphan rows, and on PostgreSQL forced row-level security
+    /// that an unknown tenant cannot see through. Exits 1 when it does not hold.
+    AuditTenancy {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage platform-admin keys (never available through the API).
     PlatformKey {
         #[command(subcommand)]
@@ -109,6 +117,19 @@ async fn main() -> anyhow::Result<()> {
             let state = server::prepare(config).await?;
             let removed = askpro::jobs::hold_cleanup::run_once(&state.store).await?;
             eprintln!("removed {removed} ended holds and claims");
+            Ok(())
+        }
+        Command::AuditTenancy { json } => {
+            let store = Store::connect(&config).await?;
+            let report = askpro::audit::tenant_isolation(&store).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", askpro::audit::render(&report));
+            }
+            if !report.passed() {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::PlatformKey { action: PlatformKeyCommand::Create { name } } => {
