@@ -320,19 +320,19 @@ async fn scrape(server: &TestServer) -> prometheus_parse::Scrape {
 async fn metrics_count_calls_by_method_and_status_with_latency_histograms() {
     let server = TestServer::start(Backend::Sqlite).await.expect("sqlite");
     let tenant = server.tenant("Salon Messbar").await;
-    const LIST: &str = "/askpro.tenant.v1.TenantService/ListBranches";
-    const GET: &str = "/askpro.tenant.v1.TenantService/GetBranch";
-    // The recorder is per process: other tests in this binary may have
-    // counted calls already, so compare before and after.
+    // Methods no other test of this binary calls: the recorder is per
+    // process and those tests run at the same time.
+    const LIST: &str = "/askpro.tenant.v1.TenantService/ListServices";
+    const GET: &str = "/askpro.tenant.v1.TenantService/GetService";
     let before = scrape(&server).await;
     let count = |s: &prometheus_parse::Scrape, method: &str, code: &str| {
         sample(s, "askpro_grpc_requests_total", &[("method", method), ("code", code)]).map_or(0.0, number)
     };
     for _ in 0..3 {
-        server.tenants().list_branches(authed(pb::ListBranchesRequest::default(), &tenant.reader)).await.expect("list");
+        server.tenants().list_services(authed(pb::ListServicesRequest::default(), &tenant.reader)).await.expect("list");
     }
-    let missing = authed(pb::GetBranchRequest { id: uuid::Uuid::now_v7().to_string() }, &tenant.reader);
-    server.tenants().get_branch(missing).await.expect_err("not found");
+    let missing = authed(pb::GetServiceRequest { id: uuid::Uuid::now_v7().to_string() }, &tenant.reader);
+    server.tenants().get_service(missing).await.expect_err("not found");
     let after = scrape(&server).await;
 
     assert_eq!(count(&after, LIST, "OK") - count(&before, LIST, "OK"), 3.0);
