@@ -103,6 +103,9 @@ pub struct Config {
     pub webhook_retry_schedule_secs: Vec<u64>,
     /// How long one delivery attempt may take, connect to last byte.
     pub webhook_attempt_timeout_secs: u64,
+    /// How many days outbound events (once every delivery is finished), their
+    /// delivery logs and inbound inbox records are kept; 0 keeps them forever.
+    pub webhook_retention_days: u32,
 }
 
 impl Default for Config {
@@ -133,6 +136,7 @@ impl Default for Config {
             webhook_allow_http_loopback: false,
             webhook_retry_schedule_secs: vec![5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
             webhook_attempt_timeout_secs: 15,
+            webhook_retention_days: 30,
         }
     }
 }

@@ -63,6 +63,10 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     let feed_listener = tokio::spawn(state.feed.clone().listen());
     let statistics = tokio::spawn(crate::jobs::sqlite_statistics::run_periodically(state.store.clone()));
     let webhooks = tokio::spawn(crate::jobs::webhook_delivery::Worker::new(state.store.clone(), &state.config).run());
+    let retention = tokio::spawn(crate::jobs::webhook_retention::run_periodically(
+        state.store.clone(),
+        state.config.webhook_retention_days,
+    ));
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = HealthMonitor::new(&state.store, &state.config, reporter);
     // Measured before the port serves anything: the first status is real.
@@ -155,6 +159,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     feed_listener.abort();
     statistics.abort();
     webhooks.abort();
+    retention.abort();
     health_checks.abort();
     served
 }

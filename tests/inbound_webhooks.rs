@@ -763,6 +763,27 @@ async fn a_database_that_cannot_answer_in_time_gets_503_postgres() {
     a_database_that_cannot_answer_in_time_gets_503_and_nothing_is_stored(common::Backend::Postgres).await;
 }
 
+async fn retention_removes_old_inbox_records_only(server: &TestServer) {
+    let fx = server.tenant("Salon Vergesslich").await;
+    let retell = endpoint(server, &fx, wh::InboundProvider::Retell, RETELL_KEY).await;
+    let started = bytes(&retell_call("call_started", "call_kept"));
+    assert_eq!(post(server, &retell.path, &retell_headers(RETELL_KEY, &started), &started).await.status, 200);
+    assert_eq!(inbox(server, &fx).await.len(), 1);
+
+    let store = &server.state.store;
+    let recent = chrono::Utc::now() - chrono::Duration::days(1);
+    let purged = askpro::jobs::webhook_retention::run_once(store, recent).await.expect("retention pass");
+    assert_eq!(purged.inbound_events, 0, "a record younger than the cut-off stays");
+    assert_eq!(inbox(server, &fx).await.len(), 1);
+
+    let future = chrono::Utc::now() + chrono::Duration::days(1);
+    let purged = askpro::jobs::webhook_retention::run_once(store, future).await.expect("retention pass");
+    assert_eq!(purged.inbound_events, 1);
+    assert!(inbox(server, &fx).await.is_empty());
+    // The call the event recorded is data, not log: it stays.
+    assert!(call_row(server, &fx, InboundProvider::Retell, "call_kept").await.is_some());
+}
+
 on_both_databases!(
     signature_failures_answer_401_and_store_nothing,
     bodies_over_one_mebibyte_answer_413,
@@ -775,4 +796,5 @@ on_both_databases!(
     calcom_bookings_that_cannot_be_mirrored_are_rejected_never_double_booked,
     standard_webhooks_call_events_are_recorded_and_other_types_ignored,
     another_tenants_endpoint_cannot_affect_this_tenant,
+    retention_removes_old_inbox_records_only,
 );

@@ -407,3 +407,65 @@ async fn a_server_killed_mid_delivery_delivers_after_restart() {
     let received_customer = customer.id;
     assert!(!received_customer.is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// Retention
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_removes_finished_events_and_keeps_those_still_being_delivered_sqlite() {
+    retention_removes_finished_events_and_keeps_those_still_being_delivered(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_removes_finished_events_and_keeps_those_still_being_delivered_postgres() {
+    retention_removes_finished_events_and_keeps_those_still_being_delivered(Backend::Postgres).await;
+}
+
+async fn retention_removes_finished_events_and_keeps_those_still_being_delivered(backend: Backend) {
+    // A failed attempt waits an hour for its retry: that delivery stays pending.
+    let Some(server) = TestServer::start_with(backend, |config| {
+        config.webhook_allow_http_loopback = true;
+        config.webhook_retry_schedule_secs = vec![3600];
+    })
+    .await
+    else {
+        common::say_skipped("set ASKPRO_TEST_DATABASE_URL to run the retention test on PostgreSQL");
+        return;
+    };
+    let tenant = server.tenant("Salon Aufgeraeumt").await;
+    let (ok_url, ok_receiver) = scripted_receiver(vec![StatusCode::OK]).await;
+    let (ok_sub, _) = subscribe(server.channel.clone(), &tenant.admin, &ok_url).await;
+    create_customer(server.channel.clone(), &tenant.agent, "0170 5550201", "keep-1").await;
+    eventually("the first event is delivered", || (!ok_receiver.seen.lock().unwrap().is_empty()).then_some(())).await;
+    attempts_until_success(server.channel.clone(), &tenant.admin, &ok_sub.id).await;
+
+    // The next event also goes to a receiver that fails: it is still being delivered.
+    let (failing_url, failing_receiver) = scripted_receiver(vec![StatusCode::SERVICE_UNAVAILABLE]).await;
+    let (failing_sub, _) = subscribe(server.channel.clone(), &tenant.admin, &failing_url).await;
+    create_customer(server.channel.clone(), &tenant.agent, "0170 5550202", "keep-2").await;
+    eventually("the failing receiver was tried", || (!failing_receiver.seen.lock().unwrap().is_empty()).then_some(()))
+        .await;
+    eventually("the second event is delivered to the healthy receiver", || {
+        (ok_receiver.seen.lock().unwrap().len() >= 2).then_some(())
+    })
+    .await;
+
+    // Everything is older than a cut-off in the future.
+    let cutoff = chrono::Utc::now() + chrono::Duration::days(1);
+    let purged = askpro::jobs::webhook_retention::run_once(&server.state.store, cutoff).await.expect("retention pass");
+    assert_eq!(purged.outbound_events, 1, "the fully delivered event goes, the pending one stays: {purged:?}");
+
+    // The healthy subscription's log keeps only the pending event's delivery;
+    // the failing one still shows its attempt and the retry it waits for.
+    let kept_ok = attempts(server.channel.clone(), &tenant.admin, &ok_sub.id).await;
+    assert_eq!(kept_ok.len(), 1, "{kept_ok:?}");
+    assert_eq!(kept_ok[0].status(), wh::DeliveryStatus::Succeeded);
+    let kept_failing = attempts(server.channel.clone(), &tenant.admin, &failing_sub.id).await;
+    assert!(kept_failing.iter().any(|d| d.status() == wh::DeliveryStatus::Failed), "{kept_failing:?}");
+    assert_eq!(kept_ok[0].event_id, kept_failing[0].event_id, "the kept event is the one still pending");
+
+    // A second pass finds nothing more.
+    let again = askpro::jobs::webhook_retention::run_once(&server.state.store, cutoff).await.expect("retention pass");
+    assert_eq!(again.outbound_events, 0);
+    server.stop().await;
+}

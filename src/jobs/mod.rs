@@ -2,3 +2,4 @@
 pub mod hold_cleanup;
 pub mod sqlite_statistics;
 pub mod webhook_delivery;
+pub mod webhook_retention;

@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::entities::inbound_event;
-use super::{TenantTx, all_set, now};
+use super::{PlatformTx, TenantTx, all_set, now};
 use crate::domain::ids::InboundEndpointId;
 use crate::domain::page::PageRequest;
 use crate::domain::webhook::{InboundEventStatus, InboundProvider};
@@ -88,4 +88,18 @@ pub async fn list(tx: &TenantTx, filter: &InboundEventFilter, page: &PageRequest
         query = query.filter(inbound_event::Column::Id.lt(before));
     }
     Ok(query.order_by_desc(inbound_event::Column::Id).limit(page.fetch_limit()).all(tx.conn()).await?)
+}
+
+/// Deletes, over all tenants, the inbox records received before `before`.
+/// Their deduplication goes with them: Retell and Standard Webhooks
+/// signatures expire after five minutes, so replays of such old events are
+/// refused anyway, but a Cal.com replay (its signature carries no time)
+/// would be applied again. The retention is days, far beyond any provider's
+/// retry window.
+pub async fn purge_everywhere(tx: &PlatformTx, before: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+    let deleted = inbound_event::Entity::delete_many()
+        .filter(inbound_event::Column::ReceiveTime.lt(before))
+        .exec(tx.conn())
+        .await?;
+    Ok(deleted.rows_affected)
 }

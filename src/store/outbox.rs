@@ -2,13 +2,15 @@
 //! transaction as the change it reports, together with one pending delivery
 //! per subscription that wants it, so a change is never reported without
 //! having happened, nor happens without being reported.
-use sea_orm::EntityTrait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::entities::outbox_event;
-use super::{TenantTx, all_set, deliveries, now, subscriptions};
+use super::entities::{delivery, outbox_event};
+use super::{PlatformTx, TenantTx, all_set, deliveries, now, subscriptions};
 use crate::domain::ids::{SubscriptionId, WebhookEventId};
-use crate::domain::webhook::EventType;
+use crate::domain::webhook::{DeliveryState, EventType};
 use crate::error::Result;
 
 /// Records an event: `payload` is the JSON body receivers get, `request_id`
@@ -71,4 +73,29 @@ async fn insert(tx: &TenantTx, event_type: EventType, payload: &str, request_id:
         .exec_without_returning(tx.conn())
         .await?;
     Ok(row)
+}
+
+/// Deletes, over all tenants, the events that occurred before `before` and
+/// have no pending delivery, with their deliveries and attempts (the foreign
+/// keys cascade). An event still being delivered is kept however old it is.
+pub async fn purge_finished_everywhere(tx: &PlatformTx, before: DateTime<Utc>) -> Result<u64> {
+    let pending = Query::select()
+        .expr(Expr::val(1))
+        .from(delivery::Entity)
+        .and_where(
+            Expr::col((delivery::Entity, delivery::Column::TenantId))
+                .equals((outbox_event::Entity, outbox_event::Column::TenantId)),
+        )
+        .and_where(
+            Expr::col((delivery::Entity, delivery::Column::EventId))
+                .equals((outbox_event::Entity, outbox_event::Column::Id)),
+        )
+        .and_where(Expr::col((delivery::Entity, delivery::Column::State)).eq(DeliveryState::Pending.as_str()))
+        .to_owned();
+    let deleted = outbox_event::Entity::delete_many()
+        .filter(outbox_event::Column::OccurTime.lt(before))
+        .filter(Expr::exists(pending).not())
+        .exec(tx.conn())
+        .await?;
+    Ok(deleted.rows_affected)
 }
