@@ -1003,6 +1003,44 @@ async fn utilization_counts_working_hours_minus_time_off(server: &TestServer) {
     assert_close(tuesday.utilization, 1.5, "90 minutes booked in one working hour");
 }
 
+/// Renaming the last customer of a page before the next page is read moves
+/// neither the listing's position nor makes it skip anyone: the token keeps
+/// the name it was issued at.
+async fn list_customers_paging_survives_a_rename_between_pages(server: &TestServer) {
+    let t = server.tenant("Umbenannt").await;
+    let mut c = client(server);
+    let anna = create_customer(&mut c, &t.agent, "0151 11100011", "Anna").await;
+    let berta = create_customer(&mut c, &t.agent, "0151 11100012", "Berta").await;
+    let carla = create_customer(&mut c, &t.agent, "0151 11100013", "Carla").await;
+    let page = |token: String| pb::ListCustomersRequest { query: String::new(), page_size: 1, page_token: token };
+
+    let first = c.list_customers(authed(page(String::new()), &t.reader)).await.expect("page 1").into_inner();
+    assert_eq!(first.customers.iter().map(|c| &c.id).collect::<Vec<_>>(), [&anna.id]);
+    // Anna becomes Zora: by her new name she sorts after everyone.
+    c.update_customer(authed(
+        pb::UpdateCustomerRequest {
+            customer: Some(pb::Customer { display_name: "Zora".into(), ..anna.clone() }),
+            update_mask: mask(&["display_name"]),
+            region_code: String::new(),
+        },
+        &t.agent,
+    ))
+    .await
+    .expect("rename");
+
+    let mut seen = Vec::new();
+    let mut token = first.next_page_token;
+    while !token.is_empty() {
+        let next = c.list_customers(authed(page(token), &t.reader)).await.expect("next page").into_inner();
+        seen.extend(next.customers.into_iter().map(|c| c.id));
+        token = next.next_page_token;
+        assert!(seen.len() <= 3, "the listing ends: {seen:?}");
+    }
+    // The rest of the listing, from where page 1 left off ("anna"): the
+    // others in name order, then Anna under her new name, none skipped.
+    assert_eq!(seen, [berta.id.clone(), carla.id.clone(), anna.id.clone()]);
+}
+
 on_both_databases!(
     three_spellings_of_a_number_are_one_customer,
     a_foreign_region_reads_national_numbers_in_that_region,
@@ -1013,6 +1051,7 @@ on_both_databases!(
     deleted_customer_is_gone_and_its_number_can_be_reused,
     customers_with_open_appointments_cannot_be_deleted,
     list_customers_pages_by_name_and_filters_by_query,
+    list_customers_paging_survives_a_rename_between_pages,
     another_tenants_customers_are_not_found,
     find_by_phone_lists_at_most_ten_upcoming_open_appointments,
     dashboard_counts_by_local_day_week_and_month,

@@ -25,6 +25,11 @@ struct Token {
     /// time, slots by start): that key of the last row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     k: Option<i64>,
+    /// For lists ordered by a text before the id (customers by name): that
+    /// text of the last row as the database sorted it, so a row renamed
+    /// between two requests cannot move the position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<String>,
 }
 
 /// A validated page request.
@@ -33,6 +38,7 @@ pub struct PageRequest {
     pub size: u64,
     pub after: Option<Uuid>,
     after_key: Option<i64>,
+    after_text: Option<String>,
     scope: Uuid,
     filter: String,
 }
@@ -47,7 +53,7 @@ impl PageRequest {
             n => (n as u64).min(MAX_PAGE_SIZE),
         };
         let filter = filter_hash(filter);
-        let mut after_key = None;
+        let (mut after_key, mut after_text) = (None, None);
         let after = if page_token.is_empty() {
             None
         } else {
@@ -58,9 +64,10 @@ impl PageRequest {
                 return Err(invalid());
             }
             after_key = token.k;
+            after_text = token.s;
             Some(token.a)
         };
-        Ok(Self { size, after, after_key, scope, filter })
+        Ok(Self { size, after, after_key, after_text, scope, filter })
     }
 
     /// How many rows to fetch: one more than the page, to know if another follows.
@@ -75,7 +82,7 @@ impl PageRequest {
         }
         rows.truncate(self.size as usize);
         let last = rows.last().map(&id_of).unwrap_or_default();
-        self.encode(Token { t: self.scope, f: self.filter.clone(), a: last, k: None })
+        self.encode(Token { t: self.scope, f: self.filter.clone(), a: last, k: None, s: None })
     }
 
     /// The (key, id) after which a keyed list continues, if any.
@@ -85,7 +92,18 @@ impl PageRequest {
 
     /// A token continuing after the row with this key and id.
     pub fn token_for_key(&self, key: i64, id: Uuid) -> String {
-        self.encode(Token { t: self.scope, f: self.filter.clone(), a: id, k: Some(key) })
+        self.encode(Token { t: self.scope, f: self.filter.clone(), a: id, k: Some(key), s: None })
+    }
+
+    /// The (text, id) after which a list ordered by text continues, if the
+    /// token carries the text.
+    pub fn after_text_key(&self) -> Option<(&str, Uuid)> {
+        Some((self.after_text.as_deref()?, self.after?))
+    }
+
+    /// A token continuing after the row with this sort text and id.
+    pub fn token_for_text_key(&self, key: &str, id: Uuid) -> String {
+        self.encode(Token { t: self.scope, f: self.filter.clone(), a: id, k: None, s: Some(key.to_owned()) })
     }
 
     fn encode(&self, token: Token) -> String {
@@ -128,5 +146,18 @@ mod tests {
         let page = PageRequest::parse(5, "", Uuid::nil(), "").unwrap();
         let mut rows = vec![Uuid::now_v7()];
         assert_eq!(page.finish(&mut rows, |id| *id), "");
+    }
+
+    #[test]
+    fn a_text_key_round_trips_and_old_tokens_have_none() {
+        let tenant = Uuid::now_v7();
+        let page = PageRequest::parse(1, "", tenant, "customers").unwrap();
+        let id = Uuid::now_v7();
+        let token = page.token_for_text_key("müller, anna", id);
+        let next = PageRequest::parse(1, &token, tenant, "customers").unwrap();
+        assert_eq!(next.after_text_key(), Some(("müller, anna", id)));
+        let mut rows = vec![Uuid::now_v7(), Uuid::now_v7()];
+        let plain = page.finish(&mut rows, |id| *id);
+        assert_eq!(PageRequest::parse(1, &plain, tenant, "customers").unwrap().after_text_key(), None);
     }
 }

@@ -137,10 +137,23 @@ fn live(tx: &TenantTx, id: Uuid) -> sea_orm::Select<customer::Entity> {
 }
 
 /// One page of live customers ordered by lower-case display name, then id.
-///
-/// The page token carries only the last id, so the position is that row's
-/// current sort key, read here (deleted rows are never removed, so the row
-/// is always there).
+/// The page token carries the last row's sort key as the database computed
+/// it (`sort_key_of`; SQL's lower() and Rust's differ beyond ASCII), so a
+/// rename between two requests neither repeats nor skips rows.
+/// A customer's sort key for `list`: the lower-case display name, as the
+/// database lowers it. Deleted rows are never removed, so the row is there.
+pub async fn sort_key_of(tx: &TenantTx, id: Uuid) -> Result<String> {
+    let key: Option<String> = customer::Entity::find()
+        .select_only()
+        .column_as(Expr::expr(Func::lower(Expr::col(customer::Column::DisplayName))), "sort_key")
+        .filter(customer::Column::TenantId.eq(tx.tenant().0))
+        .filter(customer::Column::Id.eq(id))
+        .into_tuple()
+        .one(tx.conn())
+        .await?;
+    key.ok_or_else(|| Error::invalid("page_token", "is not a token issued for this list"))
+}
+
 pub async fn list(tx: &TenantTx, page: &PageRequest, query: &CustomerQuery) -> Result<Vec<customer::Model>> {
     let sort_key = || Expr::expr(Func::lower(Expr::col(customer::Column::DisplayName)));
     let mut select = customer::Entity::find()
@@ -161,16 +174,13 @@ pub async fn list(tx: &TenantTx, page: &PageRequest, query: &CustomerQuery) -> R
             );
         }
     }
-    if let Some(after) = page.after {
-        let key: Option<String> = customer::Entity::find()
-            .select_only()
-            .column_as(sort_key(), "sort_key")
-            .filter(customer::Column::TenantId.eq(tx.tenant().0))
-            .filter(customer::Column::Id.eq(after))
-            .into_tuple()
-            .one(tx.conn())
-            .await?;
-        let key = key.ok_or_else(|| Error::invalid("page_token", "is not a token issued for this list"))?;
+    let position = match (page.after_text_key(), page.after) {
+        (Some((key, after)), _) => Some((key.to_owned(), after)),
+        // A token issued before tokens carried the name: the row's name now.
+        (None, Some(after)) => Some((sort_key_of(tx, after).await?, after)),
+        (None, None) => None,
+    };
+    if let Some((key, after)) = position {
         select = select.filter(
             Condition::any()
                 .add(sort_key().gt(key.clone()))

@@ -137,21 +137,27 @@ pub async fn list(state: &AppState, request: Request<pb::ListCustomersRequest>) 
     }
     // The token binds the query as sent, so a changed query cannot continue an old listing.
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &format!("customers;query={text}"))?;
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        let query = if text.is_empty() {
-            CustomerQuery::All
-        } else if is_phone_query(text) {
-            let region = stored_region(&tenants::get(&tx).await?.region_code)?;
-            CustomerQuery::PhonePrefix(phone_prefix(text, &region))
-        } else {
-            CustomerQuery::NamePrefix(text.to_lowercase())
-        };
-        let out = customers::list(&tx, &page, &query).await?;
-        tx.commit().await?;
-        out
-    };
-    let next_page_token = page.finish(&mut rows, |c| c.id);
+    let (rows, next_page_token) = state
+        .store
+        .read_with(tenant, async |tx| {
+            let query = if text.is_empty() {
+                CustomerQuery::All
+            } else if is_phone_query(text) {
+                let region = stored_region(&tenants::get(tx).await?.region_code)?;
+                CustomerQuery::PhonePrefix(phone_prefix(text, &region))
+            } else {
+                CustomerQuery::NamePrefix(text.to_lowercase())
+            };
+            let mut rows = customers::list(tx, &page, &query).await?;
+            let more = rows.len() as u64 > page.size;
+            rows.truncate(page.size as usize);
+            let token = match rows.last() {
+                Some(last) if more => page.token_for_text_key(&customers::sort_key_of(tx, last.id).await?, last.id),
+                _ => String::new(),
+            };
+            Ok((rows, token))
+        })
+        .await?;
     Ok(pb::ListCustomersResponse { customers: rows.into_iter().map(convert::customer).collect(), next_page_token })
 }
 
