@@ -132,9 +132,7 @@ async fn missing_references(
     branch_id: Option<Uuid>,
     service_ids: Option<&[Uuid]>,
 ) -> Result<Vec<FieldViolation>> {
-    let violations =
-        state.store.read_with(tenant, async |tx| staff::missing_references(tx, branch_id, service_ids).await).await?;
-    Ok(violations)
+    state.store.read_with(tenant, async |tx| staff::missing_references(tx, branch_id, service_ids).await).await
 }
 
 fn service_ids(v: &mut Violations, ids: &[String]) -> Vec<Uuid> {

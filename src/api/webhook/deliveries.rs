@@ -55,13 +55,13 @@ pub async fn list(state: &AppState, request: Request<pb::ListDeliveriesRequest>)
         format!("deliveries;subscription={};event={};status={}", subscription_id, req.event_id, req.status);
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &filter_text)?;
     let filter = AttemptFilter { event_id, status };
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        subscriptions::get(&tx, subscription_id).await?;
-        let out = deliveries::list_attempts(&tx, subscription_id, &filter, &page).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut rows = state
+        .store
+        .read_with(tenant, async |tx| {
+            subscriptions::get(tx, subscription_id).await?;
+            deliveries::list_attempts(tx, subscription_id, &filter, &page).await
+        })
+        .await?;
     let next_page_token = page.finish(&mut rows, |r| r.id);
     Ok(pb::ListDeliveriesResponse { deliveries: rows.into_iter().map(convert::delivery).collect(), next_page_token })
 }

@@ -166,18 +166,18 @@ pub async fn list_events(
     let filter_text = format!("inbound_events;endpoint={};status={}", req.endpoint_id, req.status);
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &filter_text)?;
     let filter = InboundEventFilter { endpoint_id, status };
-    let mut rows = {
-        let tx = state.store.read(tenant).await?;
-        // A deleted endpoint's inbox stays listable; an unknown id is NOT_FOUND.
-        if let Some(id) = endpoint_id
-            && !inbound_endpoints::exists_including_deleted(&tx, id).await?
-        {
-            return Err(Error::NotFound { resource: "inbound endpoint" });
-        }
-        let out = inbound_events::list(&tx, &filter, &page).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut rows = state
+        .store
+        .read_with(tenant, async |tx| {
+            // A deleted endpoint's inbox stays listable; an unknown id is NOT_FOUND.
+            if let Some(id) = endpoint_id
+                && !inbound_endpoints::exists_including_deleted(tx, id).await?
+            {
+                return Err(Error::NotFound { resource: "inbound endpoint" });
+            }
+            inbound_events::list(tx, &filter, &page).await
+        })
+        .await?;
     let next_page_token = page.finish(&mut rows, |r| r.id);
     Ok(pb::ListInboundEventsResponse {
         events: rows.into_iter().map(convert::inbound_event).collect(),
