@@ -1,5 +1,9 @@
 //! The one error type of the service and its one mapping to `tonic::Status`.
 //!
+//! It depends on the domain (whose `Invalid` it wraps) and on tonic, nothing
+//! else of the crate: the store turns database errors into it
+//! (`store::db_error`), the layers and handlers return it.
+//!
 //! Every layer (validation, storage, handlers) returns `Error`; only
 //! `From<Error> for Status` decides codes and details, so clients see the same
 //! status for the same failure wherever it arises. Messages never carry
@@ -20,18 +24,7 @@ pub struct AlternativeSlot {
     pub staff_id: String,
 }
 
-/// One invalid request field: its path (`branch.time_zone`) and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldViolation {
-    pub field: String,
-    pub description: String,
-}
-
-impl FieldViolation {
-    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self { field: field.into(), description: description.into() }
-    }
-}
+pub use crate::domain::error::FieldViolation;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -100,9 +93,9 @@ impl Error {
     }
 }
 
-impl From<sea_orm::DbErr> for Error {
-    fn from(err: sea_orm::DbErr) -> Self {
-        crate::store::classify_db_error(err)
+impl From<crate::domain::error::Invalid> for Error {
+    fn from(invalid: crate::domain::error::Invalid) -> Self {
+        Error::InvalidArgument(invalid.0)
     }
 }
 

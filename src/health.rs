@@ -20,7 +20,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::config::Config;
-use crate::server::SERVICE_NAMES;
+use crate::proto::SERVICE_NAMES;
 use crate::store::Store;
 
 /// A check never takes longer than this, whatever the interval: a probe that

@@ -29,3 +29,12 @@ pub mod webhook {
 
 /// The encoded descriptors of every AskPro proto, served by reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/askpro_descriptor.bin"));
+
+/// The AskPro gRPC services by full name: what health reports on (besides ""
+/// for the whole server). A test in `server` holds them to the generated code.
+pub const SERVICE_NAMES: [&str; 4] = [
+    "askpro.tenant.v1.TenantService",
+    "askpro.availability.v1.AvailabilityService",
+    "askpro.appointment.v1.AppointmentService",
+    "askpro.webhook.v1.WebhookService",
+];

@@ -7,11 +7,11 @@ use std::time::Duration;
 use axum::routing::get;
 use http::{HeaderName, HeaderValue, Method};
 use tokio::net::TcpListener;
-use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::access::ApiKeyCache;
 use crate::api::AppState;
 use crate::api::appointment::AppointmentApi;
 use crate::api::availability::AvailabilityApi;
@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::health::{HealthMonitor, HealthReport};
 use crate::layers::around::AroundLayer;
-use crate::layers::auth::{ApiKeyCache, Authenticate};
+use crate::layers::auth::Authenticate;
 use crate::layers::deadline::EnforceDeadline;
 use crate::layers::grpc_web::BrowserGrpcLayer;
 use crate::layers::load_shed::ShedLoad;
@@ -33,25 +33,20 @@ use crate::proto::appointment::v1::appointment_service_server::AppointmentServic
 use crate::proto::availability::v1::availability_service_server::AvailabilityServiceServer;
 use crate::proto::tenant::v1::tenant_service_server::TenantServiceServer;
 use crate::proto::webhook::v1::webhook_service_server::WebhookServiceServer;
+
+/// The services this server serves, by name (defined beside the contracts).
+pub use crate::proto::SERVICE_NAMES;
 use crate::rate_limit::RateLimiter;
 use crate::store::Store;
-
-/// The gRPC service names health reports on (besides "" for the server).
-pub const SERVICE_NAMES: [&str; 4] = [
-    <TenantServiceServer<TenantApi> as NamedService>::NAME,
-    <AvailabilityServiceServer<AvailabilityApi> as NamedService>::NAME,
-    <AppointmentServiceServer<AppointmentApi> as NamedService>::NAME,
-    <WebhookServiceServer<WebhookApi> as NamedService>::NAME,
-];
 
 /// Connects to the database and applies migrations.
 pub async fn prepare(config: Config) -> Result<AppState> {
     let store = Store::connect(&config).await?;
     store.migrate().await?;
     tokio::task::spawn_blocking(crate::domain::phone::warm_up).await.map_err(Error::internal)?;
-    let feed = crate::api::feed::AppointmentFeed::new(&store);
+    let ops = crate::operations::Operations::new(store.clone());
     let keys = ApiKeyCache::new(Duration::from_secs(config.api_key_cache_secs));
-    Ok(AppState { store, config: Arc::new(config), feed, keys })
+    Ok(AppState { store, ops, config: Arc::new(config), keys })
 }
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting,
@@ -60,7 +55,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     // Before anything records: values recorded earlier would be lost.
     crate::metrics::handle();
     let cleanup = tokio::spawn(crate::jobs::hold_cleanup::run_periodically(state.store.clone()));
-    let feed_listener = tokio::spawn(state.feed.clone().listen());
+    let feed_listener = tokio::spawn(state.ops.feed.clone().listen());
     let statistics = tokio::spawn(crate::jobs::sqlite_statistics::run_periodically(state.store.clone()));
     let webhooks = tokio::spawn(crate::jobs::webhook_delivery::Worker::new(state.store.clone(), &state.config).run());
     let retention = tokio::spawn(crate::jobs::webhook_retention::run_periodically(
@@ -209,4 +204,22 @@ async fn health_json(
 ) -> (http::StatusCode, axum::Json<HealthReport>) {
     let report = health.report();
     (report.http_status(), axum::Json(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::server::NamedService;
+
+    use super::*;
+
+    #[test]
+    fn health_reports_on_the_services_the_server_serves() {
+        let served = [
+            <TenantServiceServer<TenantApi> as NamedService>::NAME,
+            <AvailabilityServiceServer<AvailabilityApi> as NamedService>::NAME,
+            <AppointmentServiceServer<AppointmentApi> as NamedService>::NAME,
+            <WebhookServiceServer<WebhookApi> as NamedService>::NAME,
+        ];
+        assert_eq!(crate::proto::SERVICE_NAMES, served);
+    }
 }

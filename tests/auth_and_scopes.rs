@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use askpro::api::permissions;
+use askpro::access::permissions;
 use askpro::domain::scope::{Permission, Scope};
 use askpro::proto::tenant::v1 as pb;
 use common::http::http1;

@@ -1,18 +1,12 @@
-//! gRPC adapters: one module per service. Each handler decodes and validates
-//! the request, calls the store inside one transaction, and encodes the
-//! answer; errors go through `crate::error` only.
+//! gRPC adapters: one module per service, and the inbound webhook routes.
+//! Each handler decodes the request, takes the tenant from the caller, calls
+//! one business operation (`crate::operations`) or one read of the store, and
+//! encodes the answer; errors go through `crate::error` only.
 pub mod appointment;
 pub mod availability;
-pub mod booking;
-pub mod context;
-pub mod convert;
-pub mod events;
-pub mod feed;
 pub mod field_mask;
-pub mod idempotency;
 pub mod inbound;
 pub mod metrics;
-pub mod permissions;
 pub mod tenant;
 pub mod webhook;
 
@@ -24,9 +18,10 @@ use crate::store::Store;
 /// What every handler needs.
 #[derive(Clone)]
 pub struct AppState {
+    /// For reads; writes go through `ops`.
     pub store: Store,
+    pub ops: crate::operations::Operations,
     pub config: Arc<Config>,
-    pub feed: feed::AppointmentFeed,
     /// Verified API-key rows, shared with the auth layer (revocations clear it).
-    pub keys: crate::layers::auth::ApiKeyCache,
+    pub keys: crate::access::ApiKeyCache,
 }

@@ -16,6 +16,7 @@
 //! Layout: `options` (CLI), `database` (provisioning), `layout` (where the
 //! seeded appointments go), `seed` (writing them), `ops` (the measured
 //! calls), `runner` (concurrency and percentiles), `report` (output).
+pub mod credentials;
 pub mod database;
 pub mod layout;
 pub mod ops;
@@ -33,8 +34,9 @@ use secrecy::SecretString;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
+use self::credentials::Credentials;
 use self::database::BenchDatabase;
-use self::ops::{Credentials, Op, Workload};
+use self::ops::{Op, Workload};
 pub use self::options::BenchArgs;
 use self::report::{OpResult, Report};
 use self::seed::{Size, TenantMaker};

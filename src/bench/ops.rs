@@ -11,18 +11,18 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use serde::Serialize;
-use tonic::metadata::AsciiMetadataValue;
+
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 use uuid::Uuid;
 
+use super::credentials::Credentials;
 use super::database::SCRATCH_TABLE;
 use super::layout::{self, BOOKED_SERVICE};
 use super::runner::{Caller, Failure};
 use super::seed::Fixture;
-use crate::layers::auth::TENANT_HEADER;
 use crate::proto::appointment::v1 as appointment_pb;
 use crate::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
 use crate::proto::availability::v1 as availability_pb;
@@ -91,31 +91,6 @@ impl Op {
                 "period WEEK around a random seeded date, whole tenant; items: appointments counted"
             }
         }
-    }
-}
-
-/// `authorization: Bearer <key>` (and, for a platform key, the tenant),
-/// parsed once and copied into every request.
-#[derive(Clone)]
-pub struct Credentials {
-    authorization: AsciiMetadataValue,
-    tenant: Option<AsciiMetadataValue>,
-}
-
-impl Credentials {
-    pub fn new(key: &str, tenant: Option<Uuid>) -> anyhow::Result<Self> {
-        let authorization = format!("Bearer {key}").parse()?;
-        let tenant = tenant.map(|t| t.to_string().parse()).transpose()?;
-        Ok(Self { authorization, tenant })
-    }
-
-    pub fn request<T>(&self, message: T) -> Request<T> {
-        let mut request = Request::new(message);
-        request.metadata_mut().insert("authorization", self.authorization.clone());
-        if let Some(tenant) = &self.tenant {
-            request.metadata_mut().insert(TENANT_HEADER, tenant.clone());
-        }
-        request
     }
 }
 

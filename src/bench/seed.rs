@@ -20,8 +20,8 @@ use serde::Serialize;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
+use super::credentials::Credentials;
 use super::layout::{self, Planned, SERVICES};
-use super::ops::Credentials;
 use crate::domain::api_key;
 use crate::domain::appointment::{Source, Status};
 use crate::domain::ids::TenantId;

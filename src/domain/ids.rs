@@ -5,7 +5,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use super::error::{Invalid, Result};
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -22,11 +22,11 @@ macro_rules! id_type {
             /// Parses a request field; a malformed id is INVALID_ARGUMENT on `field`.
             pub fn parse(field: &str, text: &str) -> Result<Self> {
                 if text.is_empty() {
-                    return Err(Error::invalid(field, "is required"));
+                    return Err(Invalid::field(field, "is required"));
                 }
                 Uuid::try_parse(text)
                     .map(Self)
-                    .map_err(|_| Error::invalid(field, "must be a UUID"))
+                    .map_err(|_| Invalid::field(field, "must be a UUID"))
             }
         }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use super::error::{Invalid, Result};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
@@ -49,7 +49,7 @@ impl PageRequest {
     pub fn parse(page_size: i32, page_token: &str, scope: Uuid, filter: &str) -> Result<Self> {
         let size = match page_size {
             0 => DEFAULT_PAGE_SIZE,
-            n if n < 0 => return Err(Error::invalid("page_size", "must not be negative")),
+            n if n < 0 => return Err(Invalid::field("page_size", "must not be negative")),
             n => (n as u64).min(MAX_PAGE_SIZE),
         };
         let filter = filter_hash(filter);
@@ -57,7 +57,7 @@ impl PageRequest {
         let after = if page_token.is_empty() {
             None
         } else {
-            let invalid = || Error::invalid("page_token", "is not a token issued for this list");
+            let invalid = || Invalid::field("page_token", "is not a token issued for this list");
             let bytes = URL_SAFE_NO_PAD.decode(page_token).map_err(|_| invalid())?;
             let token: Token = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
             if token.t != scope || token.f != filter {

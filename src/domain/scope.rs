@@ -15,7 +15,7 @@ pub enum Scope {
     ReadOnly,
 }
 
-/// What a method requires. Every RPC names exactly one (see `api::permissions`).
+/// What a method requires. Every RPC names exactly one (see `access::permissions`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
     /// Create and list tenants: platform admins only.

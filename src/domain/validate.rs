@@ -2,7 +2,7 @@
 //! collector that reports every bad field of a request at once.
 use jiff::tz::TimeZone;
 
-use crate::error::{Error, FieldViolation, Result};
+use super::error::{FieldViolation, Invalid, Result};
 
 /// Collects field violations; `finish` turns them into one INVALID_ARGUMENT.
 #[derive(Default)]
@@ -28,19 +28,24 @@ impl Violations {
         }
     }
 
-    /// Records the violations of a typed-id parse (or any `Error::InvalidArgument`).
+    /// Records the violations of a typed-id parse (or any `Invalid`).
     pub fn take_err<T>(&mut self, parsed: Result<T>) -> Option<T> {
         match parsed {
             Ok(value) => Some(value),
-            Err(Error::InvalidArgument(mut violations)) => {
+            Err(Invalid(mut violations)) => {
                 self.0.append(&mut violations);
                 None
             }
-            Err(other) => {
-                self.add("", other.to_string());
-                None
-            }
         }
+    }
+
+    /// A required UUID field; a missing or malformed one is recorded.
+    pub fn uuid(&mut self, field: &str, text: &str) -> Option<uuid::Uuid> {
+        if text.is_empty() {
+            self.add(field, "is required");
+            return None;
+        }
+        self.take(field, uuid::Uuid::try_parse(text).map_err(|_| "must be a UUID"))
     }
 
     pub fn extend(&mut self, violations: Vec<FieldViolation>) {
@@ -52,7 +57,7 @@ impl Violations {
     }
 
     pub fn finish(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(self.0)) }
+        if self.0.is_empty() { Ok(()) } else { Err(Invalid(self.0)) }
     }
 }
 

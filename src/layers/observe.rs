@@ -15,7 +15,7 @@ use tower::Service;
 use tracing::Instrument;
 
 use super::around::{Around, is_grpc, is_health_check};
-use crate::api::context::Caller;
+use crate::access::Caller;
 use crate::correlation::RequestId;
 use crate::metrics as names;
 
@@ -83,7 +83,7 @@ impl Drop for InFlight {
 /// path; anything else (a scanner's made-up paths) as "unknown", so labels
 /// stay bounded.
 fn method_label(path: &str) -> &'static str {
-    if let Some(known) = crate::api::permissions::known_method(path) {
+    if let Some(known) = crate::access::permissions::known_method(path) {
         return known;
     }
     match path {

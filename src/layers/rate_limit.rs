@@ -7,7 +7,7 @@ use http::{HeaderValue, Request, Response};
 use tower::Service;
 
 use super::around::Around;
-use crate::api::context::Caller;
+use crate::access::Caller;
 use crate::error::Error;
 use crate::rate_limit::RateLimiter;
 

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Q
 use uuid::Uuid;
 
 use super::entities::{delivery, delivery_attempt as attempt, outbox_event, subscription};
-use super::{PlatformTx, TenantTx, all_set, now, subscriptions};
+use super::{PlatformTx, TenantTx, all_set, now};
 use crate::domain::ids::{SubscriptionId, WebhookEventId};
 use crate::domain::page::PageRequest;
 use crate::domain::webhook::{AttemptStatus, DeliveryState, SubscriptionState};
@@ -87,13 +87,9 @@ pub async fn find(tx: &TenantTx, subscription_id: Uuid, event_id: Uuid) -> Resul
 }
 
 /// RedeliverEvent: an attempt due now with the full retry schedule behind
-/// it. A pending attempt is moved to now rather than doubled.
-pub async fn redeliver(
-    tx: &TenantTx,
-    subscription_id: SubscriptionId,
-    event_id: WebhookEventId,
-) -> Result<attempt::Model> {
-    let sub = subscriptions::get(tx, subscription_id).await?;
+/// it. A pending attempt is moved to now rather than doubled. `sub` is the
+/// subscription as the caller read it in `tx`.
+pub async fn redeliver(tx: &TenantTx, sub: &subscription::Model, event_id: WebhookEventId) -> Result<attempt::Model> {
     if SubscriptionState::from_stored(&sub.state) == SubscriptionState::Disabled {
         return Err(Error::FailedPrecondition {
             reason: "FAILED_PRECONDITION",

@@ -113,20 +113,12 @@ pub async fn count_live(tx: &PlatformTx, now: DateTime<Utc>) -> Result<u64> {
         .await?)
 }
 
-/// Releases every active hold with this key (a voice-agent call's holds when
-/// the call ends) and gives their claimed time back. Returns their ids.
-pub async fn release_by_key(tx: &TenantTx, hold_key: &str, at: DateTime<Utc>) -> Result<Vec<Uuid>> {
-    let active = hold::Entity::find()
+/// The active holds with this key (a voice-agent call's holds).
+pub async fn active_with_key(tx: &TenantTx, hold_key: &str) -> Result<Vec<hold::Model>> {
+    Ok(hold::Entity::find()
         .filter(hold::Column::TenantId.eq(tx.tenant().0))
         .filter(hold::Column::HoldKey.eq(hold_key))
         .filter(hold::Column::State.eq(ACTIVE))
         .all(tx.conn())
-        .await?;
-    let mut released = Vec::with_capacity(active.len());
-    for row in active {
-        release(tx, row.id, at).await?;
-        super::slot_claims::release(tx, row.id).await?;
-        released.push(row.id);
-    }
-    Ok(released)
+        .await?)
 }

@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod calls;
 pub mod customers;
 pub mod dashboard;
+pub mod db_error;
 pub mod deliveries;
 pub mod entities;
 pub mod holds;
@@ -35,7 +36,7 @@ use std::time::Duration;
 use askpro_migrations::Migrator;
 use askpro_migrations::sea_orm_migration::MigratorTrait;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
     TransactionTrait,
 };
 use secrecy::ExposeSecret;
@@ -44,6 +45,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::config::Config;
 use crate::domain::ids::TenantId;
 use crate::error::{Error, Result};
+use db_error::redact_db_error;
+pub use db_error::{classify_db_error, is_unique_violation};
 
 /// How often a transaction is retried after a serialization failure, deadlock
 /// or racing insert before the caller gets ABORTED.
@@ -59,12 +62,17 @@ pub struct Store {
     sqlite_write_gate: Option<Arc<Mutex<()>>>,
 }
 
+/// What a transaction does in this process once it has committed (tell
+/// local watchers, forget cached rows); never run after a rollback.
+type AfterCommit = Box<dyn FnOnce() + Send>;
+
 /// A transaction scoped to one tenant. Dropping it without `commit` rolls
 /// it back.
 pub struct TenantTx {
     txn: DatabaseTransaction,
     tenant: TenantId,
     _write_gate: Option<OwnedMutexGuard<()>>,
+    after_commit: std::sync::Mutex<Vec<AfterCommit>>,
 }
 
 impl TenantTx {
@@ -76,8 +84,20 @@ impl TenantTx {
         &self.txn
     }
 
+    /// Runs `action` right after this transaction commits, and not at all if
+    /// it rolls back: a change is announced exactly when it happened.
+    pub fn on_commit(&self, action: impl FnOnce() + Send + 'static) {
+        if let Ok(mut actions) = self.after_commit.lock() {
+            actions.push(Box::new(action));
+        }
+    }
+
     pub async fn commit(self) -> Result<()> {
         self.txn.commit().await?;
+        let actions = self.after_commit.into_inner().unwrap_or_default();
+        for action in actions {
+            action();
+        }
         Ok(())
     }
 }
@@ -164,7 +184,7 @@ impl Store {
     /// Begins a read transaction of `tenant`.
     pub async fn read(&self, tenant: TenantId) -> Result<TenantTx> {
         let txn = self.begin(Some(tenant)).await?;
-        Ok(TenantTx { txn, tenant, _write_gate: None })
+        Ok(TenantTx { txn, tenant, _write_gate: None, after_commit: Default::default() })
     }
 
     /// Runs `read` in a read transaction of `tenant` and commits it: the
@@ -181,7 +201,39 @@ impl Store {
     pub async fn write(&self, tenant: TenantId) -> Result<TenantTx> {
         let gate = self.write_gate().await;
         let txn = self.begin(Some(tenant)).await?;
-        Ok(TenantTx { txn, tenant, _write_gate: gate })
+        Ok(TenantTx { txn, tenant, _write_gate: gate, after_commit: Default::default() })
+    }
+
+    /// Runs `write` in a write transaction of `tenant` and commits it, all
+    /// again after a serialization failure, deadlock or racing insert (see
+    /// `retry`): the shape of every handler that writes. Each attempt runs a
+    /// fresh clone of `write`, so nothing carries over between attempts.
+    // AsyncFnOnce + Clone rather than AsyncFn: the future of an AsyncFn
+    // borrows the closure (a lifetime-generic associated type), and tonic's
+    // handlers then fail to prove Send for it.
+    pub async fn write_with<T>(
+        &self,
+        tenant: TenantId,
+        write: impl AsyncFnOnce(&TenantTx) -> Result<T> + Clone,
+    ) -> Result<T> {
+        retry(|| async {
+            let tx = self.write(tenant).await?;
+            let out = write.clone()(&tx).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// `write_with` for the platform-wide transactions (tenants, platform keys).
+    pub async fn platform_write_with<T>(&self, write: impl AsyncFnOnce(&PlatformTx) -> Result<T> + Clone) -> Result<T> {
+        retry(|| async {
+            let tx = self.platform().await?;
+            let out = write.clone()(&tx).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
     }
 
     /// Begins a platform-wide transaction (see `PlatformTx`).
@@ -274,64 +326,6 @@ fn ensure_sqlite_folder(url: &str) -> Result<()> {
             .map_err(|err| Error::Internal(format!("cannot create database folder {}: {err}", parent.display())))?;
     }
     Ok(())
-}
-
-/// Database errors can echo the connection URL; keep only the kind.
-fn redact_db_error(err: &DbErr) -> String {
-    match err {
-        DbErr::Conn(_) => "connection failed".into(),
-        DbErr::ConnectionAcquire(e) => format!("connection acquire failed: {e}"),
-        other => other.to_string(),
-    }
-}
-
-/// Sorts a database error into the service's error kinds. Repositories catch
-/// the unique violations they expect (a taken phone number) before this.
-pub fn classify_db_error(err: DbErr) -> Error {
-    use sea_orm::RuntimeErr;
-    use sea_orm::sqlx::Error as SqlxError;
-    let sqlx_err = match &err {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.clone()),
-        DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e.clone()),
-        _ => None,
-    };
-    match &err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Error::Unavailable { dependency: "database" },
-        _ => {}
-    }
-    if let Some(sqlx_err) = sqlx_err {
-        match sqlx_err.as_ref() {
-            SqlxError::Database(db) => {
-                let code = db.code().unwrap_or_default();
-                return match code.as_ref() {
-                    // serialization_failure, deadlock_detected, unique_violation
-                    // (a racing insert: the retry sees the winner's row).
-                    "40001" | "40P01" | "23505" => Error::Conflict,
-                    // query_canceled: statement_timeout, set from the call's deadline
-                    "57014" => Error::DeadlineExceeded,
-                    // SQLITE_BUSY, SQLITE_LOCKED, BUSY_SNAPSHOT, CONSTRAINT_UNIQUE, CONSTRAINT_PRIMARYKEY
-                    "5" | "6" | "517" | "2067" | "1555" => Error::Conflict,
-                    // foreign key violations: the referenced row vanished meanwhile
-                    "23503" | "787" => Error::FailedPrecondition {
-                        reason: "FAILED_PRECONDITION",
-                        message: "a referenced resource does not exist".into(),
-                    },
-                    _ => Error::Internal(format!("database error {code}: {}", db.message())),
-                };
-            }
-            SqlxError::Io(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::WorkerCrashed => {
-                return Error::Unavailable { dependency: "database" };
-            }
-            _ => {}
-        }
-    }
-    Error::Internal(redact_db_error(&err))
-}
-
-/// Whether `err` is a unique-key violation (to map it to ALREADY_EXISTS where
-/// the key is user-visible, like a branch's phone number).
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
 /// Current time truncated to microseconds, the precision both backends keep,

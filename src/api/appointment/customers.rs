@@ -6,21 +6,22 @@
 use tonic::Request;
 use uuid::Uuid;
 
-use super::convert;
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::events;
 use crate::api::field_mask::UpdateMask;
-use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
+use crate::convert::appointment as convert;
 use crate::domain::ids::{BranchId, TenantId};
 use crate::domain::page::PageRequest;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::validate::{DisplayName, RegionCode, Violations, free_text, optional_email};
-use crate::domain::webhook::EventType;
 use crate::error::{Error, Result};
+use crate::operations::{
+    self,
+    idempotency::{fingerprint, validate_request_id},
+};
 use crate::proto::appointment::v1 as pb;
 use crate::store::customers::{self, CustomerChanges, CustomerQuery, NewCustomer};
-use crate::store::{branches, now, retry, tenants};
+use crate::store::{branches, now, tenants};
 
 const UPDATABLE: &[&str] = &["phone_number", "display_name", "email", "notes"];
 const MAX_NOTES: usize = 2000;
@@ -51,18 +52,7 @@ pub async fn create(
         notes: notes.unwrap_or_default(),
     };
     let fingerprint = fingerprint(&pb::CreateCustomerRequest { request_id: String::new(), ..req.clone() });
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = create_once(&tx, "CreateCustomer", &req.request_id, &fingerprint, async {
-            let customer = convert::customer(customers::create_unique(&tx, new.clone()).await?);
-            events::customer(&tx, EventType::CustomerCreated, &customer).await?;
-            Ok(pb::CreateCustomerResponse { customer: Some(customer) })
-        })
-        .await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await
+    operations::customers::create(&state.ops, tenant, &req.request_id, &fingerprint, new).await
 }
 
 pub async fn get(state: &AppState, request: Request<pb::GetCustomerRequest>) -> Result<pb::GetCustomerResponse> {
@@ -101,14 +91,7 @@ pub async fn update(
         changes.notes = v.take("customer.notes", free_text(&input.notes, MAX_NOTES));
     }
     v.finish()?;
-    let customer = retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let customer = convert::customer(customers::update(&tx, id, changes.clone(), &input.etag).await?);
-        events::customer(&tx, EventType::CustomerUpdated, &customer).await?;
-        tx.commit().await?;
-        Ok(customer)
-    })
-    .await?;
+    let customer = operations::customers::update(&state.ops, tenant, id, changes, &input.etag).await?;
     Ok(pb::UpdateCustomerResponse { customer: Some(customer) })
 }
 
@@ -119,12 +102,7 @@ pub async fn delete(
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let id = customer_id("id", &req.id)?;
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        customers::delete(&tx, id, &req.etag).await?;
-        tx.commit().await
-    })
-    .await?;
+    operations::customers::delete(&state.ops, tenant, id, &req.etag).await?;
     Ok(pb::DeleteCustomerResponse {})
 }
 

@@ -10,9 +10,9 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use tonic::Request;
 
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::convert::timestamp;
+use crate::convert::timestamp;
 use crate::domain::appointment::Status;
 use crate::domain::ids::BranchId;
 use crate::domain::slots::open_seconds;

@@ -1,7 +1,6 @@
 //! AppointmentService: appointments, customers, the change stream and the
 //! dashboard. The trait implementation only dispatches.
 mod appointments;
-pub(crate) mod convert;
 mod customers;
 mod dashboard;
 mod watch;

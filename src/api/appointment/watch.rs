@@ -9,9 +9,9 @@ use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Status};
 
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::convert::timestamp;
+use crate::convert::timestamp;
 use crate::domain::ids::{BranchId, StaffId};
 use crate::domain::validate::Violations;
 use crate::error::Result;
@@ -44,7 +44,7 @@ pub async fn watch(state: &AppState, request: Request<pb::WatchAppointmentsReque
     let branch = branch.map(|b| b.to_string());
 
     // Subscribe before answering, so no change after the call returns is missed.
-    let changes = BroadcastStream::new(state.feed.subscribe()).filter_map(move |event| match event {
+    let changes = BroadcastStream::new(state.ops.feed.subscribe()).filter_map(move |event| match event {
         Ok(event) if event.tenant == tenant => {
             let a = &event.appointment;
             let staff_matches = staff.contains(&a.staff_id)

@@ -4,16 +4,16 @@ use jiff::tz::TimeZone;
 use tonic::Request;
 use uuid::Uuid;
 
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::booking::{rules, time_zone};
-use crate::api::context::tenant_of;
-use crate::api::convert::{instant, timestamp};
+use crate::convert::{instant, timestamp};
 use crate::domain::ids::{BranchId, ServiceId, StaffId};
 use crate::domain::local_time::rfc3339_local;
 use crate::domain::page::PageRequest;
 use crate::domain::slots::{SlotQuery, available_slots};
 use crate::domain::validate::{TimeZoneName, Violations};
 use crate::error::{Error, Result};
+use crate::operations::bookable::{rules, time_zone};
 use crate::proto::availability::v1 as pb;
 use crate::store::{branches, calendar, services, staff};
 

@@ -9,20 +9,20 @@ use tonic::Request;
 use uuid::Uuid;
 
 use super::working_hours::{intervals, jiff_instant, leaves_hours, local_intervals, time_zone};
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::convert::{instant, timestamp};
-use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
+use crate::convert::{instant, timestamp};
 use crate::domain::ids::StaffId;
 use crate::domain::page::PageRequest;
 use crate::domain::validate::{Violations, free_text};
 use crate::error::{Error, Result};
+use crate::operations::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::proto::availability::v1 as pb;
 use crate::proto::availability::v1::time_off::Kind;
 use crate::proto::r#type::v1 as types;
 use crate::store::staff::{self, LockedStaff};
 use crate::store::time_off::{self, TimeOff, TimeOffKind};
-use crate::store::{TenantTx, appointments, now, retry};
+use crate::store::{TenantTx, appointments, now};
 
 const MAX_REASON_CHARS: usize = 500;
 const MAX_ABSENCE_DAYS: i64 = 366;
@@ -41,20 +41,18 @@ pub async fn create(state: &AppState, request: Request<pb::CreateTimeOffRequest>
         return Err(Error::Internal("validated time off fields missing".into()));
     };
     let fingerprint = fingerprint(&pb::CreateTimeOffRequest { request_id: String::new(), ..req.clone() });
-    retry(|| async {
-        let owned = state.store.write(tenant).await?;
-        let tx = &owned;
-        let out = create_once(tx, "CreateTimeOff", &req.request_id, &fingerprint, async {
-            let staff = staff::lock(tx, staff_id.0).await?;
-            let entry = time_off::create(tx, &staff, kind.clone(), reason.clone()).await?;
-            let conflicting_appointment_ids = conflicts(tx, &staff, &entry).await?;
-            Ok(pb::CreateTimeOffResponse { time_off: Some(message(entry)), conflicting_appointment_ids })
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "CreateTimeOff", &req.request_id, &fingerprint, async {
+                let staff = staff::lock(tx, staff_id.0).await?;
+                let entry = time_off::create(tx, &staff, kind.clone(), reason.clone()).await?;
+                let conflicting_appointment_ids = conflicts(tx, &staff, &entry).await?;
+                Ok(pb::CreateTimeOffResponse { time_off: Some(message(entry)), conflicting_appointment_ids })
+            })
+            .await
         })
-        .await?;
-        owned.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 pub async fn get(state: &AppState, request: Request<pb::GetTimeOffRequest>) -> Result<pb::GetTimeOffResponse> {
@@ -139,12 +137,13 @@ pub async fn list(state: &AppState, request: Request<pb::ListTimeOffRequest>) ->
 pub async fn delete(state: &AppState, request: Request<pb::DeleteTimeOffRequest>) -> Result<pb::DeleteTimeOffResponse> {
     let tenant = tenant_of(&request)?;
     let id = parse_id("id", &request.get_ref().id)?;
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        time_off::delete(&tx, id).await?;
-        tx.commit().await
-    })
-    .await?;
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            time_off::delete(tx, id).await?;
+            Ok(())
+        })
+        .await?;
     Ok(pb::DeleteTimeOffResponse {})
 }
 

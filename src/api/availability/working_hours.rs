@@ -8,16 +8,16 @@ use jiff::tz::TimeZone;
 use sha2::{Digest, Sha256};
 use tonic::Request;
 
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::convert::timestamp;
+use crate::convert::timestamp;
 use crate::domain::ids::StaffId;
 use crate::domain::validate::Violations;
 use crate::error::{Error, Result};
 use crate::proto::availability::v1 as pb;
 use crate::proto::r#type::v1 as types;
 use crate::store::working_hours::{self, WeeklyInterval};
-use crate::store::{appointments, now, retry, staff};
+use crate::store::{appointments, now, staff};
 
 const MAX_INTERVALS_PER_DAY: usize = 10;
 const MINUTES_PER_DAY: i32 = 24 * 60;
@@ -48,30 +48,28 @@ pub async fn set(
     let week = week(&mut v, &req.days);
     v.finish()?;
     let staff_id = staff_id.ok_or_else(|| Error::Internal("validated staff_id missing".into()))?;
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let at = now();
-        // Touching the staff row locks it first, so the etag check and the
-        // replacement cannot interleave with another SetWorkingHours.
-        let staff = staff::touch(&tx, staff_id.0, at).await?;
-        if !req.etag.is_empty() && req.etag != etag(&working_hours::of_staff(&tx, staff_id.0).await?) {
-            return Err(Error::EtagMismatch);
-        }
-        working_hours::replace(&tx, staff_id.0, &week).await?;
-        let upcoming = appointments::upcoming_of_staff(&tx, staff_id.0, at, None).await?;
-        tx.commit().await?;
-        let zone = time_zone(&staff.time_zone)?;
-        let conflicting_appointment_ids = upcoming
-            .into_iter()
-            .filter(|&(_, start, end)| leaves_hours(&zone, start, end, |date| Some(weekday_hours(&week, date))))
-            .map(|(id, _, _)| id.to_string())
-            .collect();
-        Ok(pb::SetWorkingHoursResponse {
-            working_hours: Some(message(staff_id, &week, at)),
-            conflicting_appointment_ids,
+    let (staff, upcoming, at) = state
+        .store
+        .write_with(tenant, async |tx| {
+            let at = now();
+            // Touching the staff row locks it first, so the etag check and the
+            // replacement cannot interleave with another SetWorkingHours.
+            let staff = staff::touch(tx, staff_id.0, at).await?;
+            if !req.etag.is_empty() && req.etag != etag(&working_hours::of_staff(tx, staff_id.0).await?) {
+                return Err(Error::EtagMismatch);
+            }
+            working_hours::replace(tx, staff_id.0, &week).await?;
+            let upcoming = appointments::upcoming_of_staff(tx, staff_id.0, at, None).await?;
+            Ok((staff, upcoming, at))
         })
-    })
-    .await
+        .await?;
+    let zone = time_zone(&staff.time_zone)?;
+    let conflicting_appointment_ids = upcoming
+        .into_iter()
+        .filter(|&(_, start, end)| leaves_hours(&zone, start, end, |date| Some(weekday_hours(&week, date))))
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    Ok(pb::SetWorkingHoursResponse { working_hours: Some(message(staff_id, &week, at)), conflicting_appointment_ids })
 }
 
 /// The week as stored: every interval of every listed day, sorted by day and
@@ -317,7 +315,7 @@ mod tests {
                 interval(None, time(25, 0)),
             ],
         );
-        let Err(Error::InvalidArgument(violations)) = v.finish() else { panic!("expected violations") };
+        let Err(crate::domain::error::Invalid(violations)) = v.finish() else { panic!("expected violations") };
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(
             fields,

@@ -9,8 +9,6 @@
 //! read (stored REJECTED with the path-precise reason), 200 otherwise
 //! (PROCESSED, IGNORED, or REJECTED such as "slot taken"; a known event key
 //! too), 503 when nothing could be stored now (database down, retries spent).
-mod calcom;
-mod calls;
 mod retell;
 mod standard;
 
@@ -18,7 +16,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use uuid::Uuid;
@@ -27,10 +25,10 @@ use crate::api::AppState;
 use crate::domain::ids::{InboundEndpointId, TenantId};
 use crate::domain::webhook::{InboundEventStatus, InboundProvider};
 use crate::error::{Error, Result};
-use crate::proto::appointment::v1 as pb;
-use crate::store::entities::inbound_endpoint;
+use crate::operations::appointments::{MirrorOutcome, mirror_calcom};
+use crate::store::entities::{call, inbound_endpoint};
 use crate::store::inbound_events::{self, NewInboundEvent};
-use crate::store::{TenantTx, inbound_endpoints, now, retry};
+use crate::store::{inbound_endpoints, now, retry};
 use crate::webhooks::payload::{self, CalComEvent, EventIdentity, PayloadError, RetellEvent, StandardEvent};
 use crate::webhooks::verify::{self, Scheme};
 
@@ -50,8 +48,6 @@ struct Outcome {
     appointment_id: Option<Uuid>,
     call_id: Option<Uuid>,
     customer_id: Option<Uuid>,
-    /// An appointment change to publish on the feed once committed.
-    feed: Option<(pb::AppointmentChange, pb::Appointment)>,
 }
 
 impl Outcome {
@@ -69,6 +65,22 @@ impl Outcome {
         Self { status: Some(InboundEventStatus::Rejected), reason: reason.into(), ..Default::default() }
     }
 
+    /// A recorded call event, linked to its call and customer.
+    fn recorded(call: call::Model) -> Self {
+        Self { call_id: Some(call.id), customer_id: call.customer_id, ..Self::processed() }
+    }
+
+    /// What mirroring a Cal.com event did.
+    fn mirrored(outcome: MirrorOutcome) -> Self {
+        match outcome {
+            MirrorOutcome::Applied { appointment_id, customer_id } => {
+                Self { appointment_id: Some(appointment_id), customer_id: Some(customer_id), ..Self::processed() }
+            }
+            MirrorOutcome::Ignored { reason, appointment_id } => Self { appointment_id, ..Self::ignored(reason) },
+            MirrorOutcome::Rejected { reason } => Self::rejected(reason),
+        }
+    }
+
     fn status(&self) -> InboundEventStatus {
         self.status.unwrap_or(InboundEventStatus::Processed)
     }
@@ -78,7 +90,6 @@ impl Outcome {
 struct Answer {
     status: StatusCode,
     body: Option<Value>,
-    feed: Option<(pb::AppointmentChange, pb::Appointment)>,
 }
 
 /// Answer this long before the call's deadline: when the deadline layer
@@ -144,15 +155,10 @@ async fn handle(
     let tenant = TenantId(endpoint.tenant_id);
     let endpoint_id = InboundEndpointId(endpoint.id);
     match process(&state, tenant, endpoint_id, provider, &identity, &parsed).await {
-        Ok(answer) => {
-            if let Some((change, appointment)) = answer.feed {
-                state.feed.publish(tenant, change, appointment).await;
-            }
-            match answer.body {
-                Some(body) => (answer.status, axum::Json(body)).into_response(),
-                None => answer.status.into_response(),
-            }
-        }
+        Ok(answer) => match answer.body {
+            Some(body) => (answer.status, axum::Json(body)).into_response(),
+            None => answer.status.into_response(),
+        },
         Err(err) => failure(&err, Some(endpoint.id)),
     }
 }
@@ -198,13 +204,13 @@ async fn process(
         let body = inbound_answer.as_ref().map(|(body, _)| body.clone());
         if inbound_events::find(&tx, endpoint_id, &identity.key).await?.is_some() {
             tx.commit().await?;
-            return Ok(Answer { status: StatusCode::OK, body, feed: None });
+            return Ok(Answer { status: StatusCode::OK, body });
         }
         let (outcome, http_status) = match parsed {
             Err(err) => (Outcome::rejected(err.to_string()), StatusCode::BAD_REQUEST),
             Ok(parsed) => {
                 let applied = match parsed {
-                    Parsed::CalCom(event) => calcom::apply(&tx, event, at).await,
+                    Parsed::CalCom(event) => mirror_calcom(&state.ops, &tx, event, at).await.map(Outcome::mirrored),
                     Parsed::Retell(RetellEvent::Inbound(_)) => {
                         let customer_id = inbound_answer.as_ref().and_then(|(_, customer)| *customer);
                         Ok(Outcome { customer_id, ..Outcome::processed() })
@@ -238,9 +244,9 @@ async fn process(
             inbound_events::insert_if_new(&tx, inbox_row(endpoint_id, provider, identity, &outcome)).await?;
         tx.commit().await?;
         if !is_new {
-            return Ok(Answer { status: StatusCode::OK, body, feed: None });
+            return Ok(Answer { status: StatusCode::OK, body });
         }
-        Ok(Answer { status: http_status, body, feed: outcome.feed })
+        Ok(Answer { status: http_status, body })
     })
     .await
 }
@@ -264,19 +270,4 @@ fn inbox_row(
         call_id: if rejected { None } else { outcome.call_id },
         customer_id: if rejected { None } else { outcome.customer_id },
     }
-}
-
-/// RFC 3339 in UTC, or JSON null.
-fn instant_json(at: Option<DateTime<Utc>>) -> Value {
-    at.map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
-}
-
-/// Cuts free text from a provider to what a field holds.
-fn truncated(text: &str, max_chars: usize) -> String {
-    text.chars().take(max_chars).collect()
-}
-
-/// The tenant's region, for reading phone numbers when no branch is known.
-async fn tenant_region(tx: &TenantTx) -> Result<String> {
-    Ok(crate::store::tenants::get(tx).await?.region_code)
 }

@@ -10,11 +10,11 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::Outcome;
-use super::calls::{self, CallFacts};
-use crate::api::booking::time_zone;
 use crate::domain::ids::{BranchId, ServiceId, StaffId};
 use crate::domain::webhook::InboundProvider;
 use crate::error::Result;
+use crate::operations::bookable::time_zone;
+use crate::operations::calls::{self, CallFacts};
 use crate::store::{TenantTx, branches, customers, services, staff};
 use crate::webhooks::payload::{RetellEvent, RetellInboundCall};
 
@@ -38,7 +38,7 @@ pub(super) async fn apply(tx: &TenantTx, event: &RetellEvent, at: DateTime<Utc>)
                 end_time: call.end_time,
                 analysis: call.call_analysis.clone(),
             };
-            calls::record(tx, facts, at).await
+            Ok(Outcome::recorded(calls::record(tx, facts, at).await?))
         }
         RetellEvent::Other { event } => Ok(Outcome::ignored(format!("event {event} is not used"))),
         // Answered by `answer_inbound` in `super::process`.

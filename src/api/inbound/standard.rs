@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Outcome;
-use super::calls::{self, CallFacts};
 use crate::domain::webhook::InboundProvider;
 use crate::error::{Error, Result};
+use crate::operations::calls::{self, CallFacts};
 use crate::store::{TenantTx, appointments, branches, customers};
 use crate::webhooks::payload::StandardEvent;
 
@@ -51,7 +51,7 @@ pub(super) async fn apply(tx: &TenantTx, event: &StandardEvent, at: DateTime<Utc
         end_time: call.end_time,
         analysis: call.analysis.clone(),
     };
-    calls::record(tx, facts, at).await
+    Ok(Outcome::recorded(calls::record(tx, facts, at).await?))
 }
 
 fn uuid(text: Option<&str>) -> Option<Uuid> {

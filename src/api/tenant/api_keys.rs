@@ -2,9 +2,9 @@
 use secrecy::ExposeSecret;
 use tonic::Request;
 
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::convert;
+use crate::convert::tenant as convert;
 use crate::domain::api_key;
 use crate::domain::ids::ApiKeyId;
 use crate::domain::page::PageRequest;
@@ -13,7 +13,6 @@ use crate::domain::validate::{DisplayName, Violations};
 use crate::error::Result;
 use crate::proto::tenant::v1 as pb;
 use crate::store::api_keys::{self, NewApiKey};
-use crate::store::retry;
 
 pub async fn create(state: &AppState, request: Request<pb::CreateApiKeyRequest>) -> Result<pb::CreateApiKeyResponse> {
     let tenant = tenant_of(&request)?;
@@ -35,7 +34,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateApiKeyRequest>)
     };
     let expire_time = match &input.expire_time {
         None => None,
-        Some(ts) => match convert::instant(ts) {
+        Some(ts) => match crate::convert::instant(ts) {
             // Both databases keep microseconds; so does the answer.
             Some(at) if at > chrono::Utc::now() => chrono::DateTime::from_timestamp_micros(at.timestamp_micros()),
             Some(_) => {
@@ -55,13 +54,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateApiKeyRequest>)
         scope: scope.unwrap_or(Scope::ReadOnly),
         expire_time,
     };
-    let row = retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = api_keys::create(&tx, &issued, new.clone()).await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await?;
+    let row = state.store.write_with(tenant, async |tx| api_keys::create(tx, &issued, new.clone()).await).await?;
     Ok(pb::CreateApiKeyResponse {
         api_key: Some(convert::api_key(row)),
         secret: issued.full_key.expose_secret().to_owned(),
@@ -81,13 +74,7 @@ pub async fn list(state: &AppState, request: Request<pb::ListApiKeysRequest>) ->
 pub async fn revoke(state: &AppState, request: Request<pb::RevokeApiKeyRequest>) -> Result<pb::RevokeApiKeyResponse> {
     let tenant = tenant_of(&request)?;
     let id = ApiKeyId::parse("id", &request.get_ref().id)?;
-    let row = retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = api_keys::revoke(&tx, id).await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await?;
+    let row = state.store.write_with(tenant, async |tx| api_keys::revoke(tx, id).await).await?;
     state.keys.invalidate(id);
     Ok(pb::RevokeApiKeyResponse { api_key: Some(convert::api_key(row)) })
 }

@@ -1,19 +1,18 @@
 //! CreateBranch, GetBranch, ListBranches, UpdateBranch, DeleteBranch.
 use tonic::Request;
 
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::convert;
 use crate::api::field_mask::UpdateMask;
-use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
+use crate::convert::tenant as convert;
 use crate::domain::ids::{BranchId, TenantId};
 use crate::domain::page::PageRequest;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::validate::{DisplayName, RegionCode, TimeZoneName, Violations, free_text};
 use crate::error::{Error, Result};
+use crate::operations::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::proto::tenant::v1 as pb;
 use crate::store::branches::{self, BranchChanges, NewBranch};
-use crate::store::retry;
 use crate::store::tenants;
 
 const UPDATABLE: &[&str] = &["display_name", "time_zone", "region_code", "phone_numbers", "address"];
@@ -42,17 +41,16 @@ pub async fn create(state: &AppState, request: Request<pb::CreateBranchRequest>)
         phone_numbers,
     };
     let fingerprint = fingerprint(&pb::CreateBranchRequest { request_id: String::new(), ..req.clone() });
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = create_once(&tx, "CreateBranch", &req.request_id, &fingerprint, async {
-            let branch = branches::create(&tx, new.clone()).await?;
-            Ok(pb::CreateBranchResponse { branch: Some(convert::branch(branch)) })
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "CreateBranch", &req.request_id, &fingerprint, async {
+                let branch = branches::create(tx, new.clone()).await?;
+                Ok(pb::CreateBranchResponse { branch: Some(convert::branch(branch)) })
+            })
+            .await
         })
-        .await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 pub async fn get(state: &AppState, request: Request<pb::GetBranchRequest>) -> Result<pb::GetBranchResponse> {
@@ -108,13 +106,8 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateBranchRequest>)
     }
     changes.region_code = new_region.map(RegionCode::into_inner);
     v.finish()?;
-    let branch = retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = branches::update(&tx, id, changes.clone(), &input.etag).await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await?;
+    let branch =
+        state.store.write_with(tenant, async |tx| branches::update(tx, id, changes.clone(), &input.etag).await).await?;
     Ok(pb::UpdateBranchResponse { branch: Some(convert::branch(branch)) })
 }
 
@@ -122,12 +115,13 @@ pub async fn delete(state: &AppState, request: Request<pb::DeleteBranchRequest>)
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let id = BranchId::parse("id", &req.id)?;
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        branches::delete(&tx, id, &req.etag).await?;
-        tx.commit().await
-    })
-    .await?;
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            branches::delete(tx, id, &req.etag).await?;
+            Ok(())
+        })
+        .await?;
     Ok(pb::DeleteBranchResponse {})
 }
 

@@ -1,17 +1,16 @@
 //! CreateService, GetService, ListServices, UpdateService, DeleteService.
 use tonic::Request;
 
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::convert;
 use crate::api::field_mask::UpdateMask;
-use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
+use crate::convert::tenant as convert;
 use crate::domain::ids::ServiceId;
 use crate::domain::page::PageRequest;
 use crate::domain::validate::{DisplayName, Violations, free_text, minutes_within};
 use crate::error::Result;
+use crate::operations::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::proto::tenant::v1 as pb;
-use crate::store::retry;
 use crate::store::services::{self, NewService, ServiceChanges, ServiceTimings};
 
 const UPDATABLE: &[&str] = &[
@@ -75,23 +74,21 @@ pub async fn create(state: &AppState, request: Request<pb::CreateServiceRequest>
     };
     v.finish()?;
     let fingerprint = fingerprint(&pb::CreateServiceRequest { request_id: String::new(), ..req.clone() });
-    retry(|| async {
-        let owned = state.store.write(tenant).await?;
-        let tx = &owned;
-        let out = create_once(tx, "CreateService", &req.request_id, &fingerprint, async {
-            let new = NewService {
-                display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
-                description: description.clone().unwrap_or_default(),
-                timings: timings.clone(),
-            };
-            let row = services::create(tx, new).await?;
-            Ok(pb::CreateServiceResponse { service: Some(convert::service(row)) })
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "CreateService", &req.request_id, &fingerprint, async {
+                let new = NewService {
+                    display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
+                    description: description.clone().unwrap_or_default(),
+                    timings: timings.clone(),
+                };
+                let row = services::create(tx, new).await?;
+                Ok(pb::CreateServiceResponse { service: Some(convert::service(row)) })
+            })
+            .await
         })
-        .await?;
-        owned.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 pub async fn get(state: &AppState, request: Request<pb::GetServiceRequest>) -> Result<pb::GetServiceResponse> {
@@ -133,10 +130,9 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateServiceRequest>
     let description =
         mask.has("description").then(|| v.take("service.description", free_text(&s.description, 2000))).flatten();
     v.finish()?;
-    let row = retry(|| async {
-        let owned = state.store.write(tenant).await?;
-        let tx = &owned;
-        let out = {
+    let row = state
+        .store
+        .write_with(tenant, async |tx| {
             let changes = ServiceChanges {
                 display_name: display_name.clone(),
                 description: description.clone(),
@@ -148,11 +144,8 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateServiceRequest>
                 slot_step,
             };
             services::update(tx, id, changes, &s.etag).await
-        }?;
-        owned.commit().await?;
-        Ok(out)
-    })
-    .await?;
+        })
+        .await?;
     Ok(pb::UpdateServiceResponse { service: Some(convert::service(row)) })
 }
 
@@ -160,11 +153,12 @@ pub async fn delete(state: &AppState, request: Request<pb::DeleteServiceRequest>
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let id = ServiceId::parse("id", &req.id)?;
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        services::delete(&tx, id, &req.etag).await?;
-        tx.commit().await
-    })
-    .await?;
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            services::delete(tx, id, &req.etag).await?;
+            Ok(())
+        })
+        .await?;
     Ok(pb::DeleteServiceResponse {})
 }

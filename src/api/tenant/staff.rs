@@ -2,17 +2,16 @@
 use tonic::Request;
 use uuid::Uuid;
 
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::convert;
 use crate::api::field_mask::UpdateMask;
-use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
+use crate::convert::tenant as convert;
 use crate::domain::ids::{BranchId, ServiceId, StaffId, TenantId};
 use crate::domain::page::PageRequest;
 use crate::domain::validate::{DisplayName, Violations, optional_email};
 use crate::error::{FieldViolation, Result};
+use crate::operations::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::proto::tenant::v1 as pb;
-use crate::store::retry;
 use crate::store::staff::{self, NewStaff, StaffChanges};
 
 const UPDATABLE: &[&str] = &["branch_id", "display_name", "email", "service_ids"];
@@ -31,24 +30,22 @@ pub async fn create(state: &AppState, request: Request<pb::CreateStaffRequest>) 
     v.extend(missing_references(state, tenant, branch_id.map(|b| b.0), Some(&service_ids)).await?);
     v.finish()?;
     let fingerprint = fingerprint(&pb::CreateStaffRequest { request_id: String::new(), ..req.clone() });
-    retry(|| async {
-        let owned = state.store.write(tenant).await?;
-        let tx = &owned;
-        let out = create_once(tx, "CreateStaff", &req.request_id, &fingerprint, async {
-            let new = NewStaff {
-                branch_id: branch_id.map(|b| b.0).unwrap_or_default(),
-                display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
-                email: email.clone().unwrap_or_default(),
-                service_ids: service_ids.clone(),
-            };
-            let member = staff::create(tx, new).await?;
-            Ok(pb::CreateStaffResponse { staff: Some(convert::staff(member)) })
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "CreateStaff", &req.request_id, &fingerprint, async {
+                let new = NewStaff {
+                    branch_id: branch_id.map(|b| b.0).unwrap_or_default(),
+                    display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
+                    email: email.clone().unwrap_or_default(),
+                    service_ids: service_ids.clone(),
+                };
+                let member = staff::create(tx, new).await?;
+                Ok(pb::CreateStaffResponse { staff: Some(convert::staff(member)) })
+            })
+            .await
         })
-        .await?;
-        owned.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 pub async fn get(state: &AppState, request: Request<pb::GetStaffRequest>) -> Result<pb::GetStaffResponse> {
@@ -92,10 +89,9 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateStaffRequest>) 
     }
     v.extend(missing_references(state, tenant, changes.branch_id, changes.service_ids.as_deref()).await?);
     v.finish()?;
-    let member = retry(|| async {
-        let owned = state.store.write(tenant).await?;
-        let tx = &owned;
-        let out = {
+    let member = state
+        .store
+        .write_with(tenant, async |tx| {
             let changes = StaffChanges {
                 branch_id: changes.branch_id,
                 display_name: changes.display_name.clone(),
@@ -103,11 +99,8 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateStaffRequest>) 
                 service_ids: changes.service_ids.clone(),
             };
             staff::update(tx, id, changes, &input.etag).await
-        }?;
-        owned.commit().await?;
-        Ok(out)
-    })
-    .await?;
+        })
+        .await?;
     Ok(pb::UpdateStaffResponse { staff: Some(convert::staff(member)) })
 }
 
@@ -115,12 +108,13 @@ pub async fn delete(state: &AppState, request: Request<pb::DeleteStaffRequest>) 
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let id = StaffId::parse("id", &req.id)?;
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        staff::delete(&tx, id, &req.etag).await?;
-        tx.commit().await
-    })
-    .await?;
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            staff::delete(tx, id, &req.etag).await?;
+            Ok(())
+        })
+        .await?;
     Ok(pb::DeleteStaffResponse {})
 }
 

@@ -2,18 +2,17 @@
 use tonic::Request;
 use uuid::Uuid;
 
+use crate::access::caller;
 use crate::api::AppState;
-use crate::api::context::caller;
-use crate::api::convert;
 use crate::api::field_mask::UpdateMask;
-use crate::api::idempotency::{create_once, fingerprint, validate_request_id};
+use crate::convert::tenant as convert;
 use crate::domain::ids::TenantId;
 use crate::domain::page::PageRequest;
 use crate::domain::scope::Scope;
 use crate::domain::validate::{DisplayName, RegionCode, TimeZoneName, Violations};
 use crate::error::{Error, Result};
+use crate::operations::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::proto::tenant::v1 as pb;
-use crate::store::retry;
 use crate::store::tenants::{self, NewTenant, TenantChanges};
 
 pub async fn create(state: &AppState, request: Request<pb::CreateTenantRequest>) -> Result<pb::CreateTenantResponse> {
@@ -31,18 +30,16 @@ pub async fn create(state: &AppState, request: Request<pb::CreateTenantRequest>)
         region_code: region_code.clone().map(RegionCode::into_inner).unwrap_or_default(),
     };
     let fingerprint = fingerprint(&pb::CreateTenantRequest { request_id: String::new(), ..req.clone() });
-    retry(|| async {
-        let owned = state.store.platform().await?;
-        let tx = &owned;
-        let out = create_once(tx, "CreateTenant", &req.request_id, &fingerprint, async {
-            let row = tenants::create(tx, new()).await?;
-            Ok(pb::CreateTenantResponse { tenant: Some(convert::tenant(row)) })
+    state
+        .store
+        .platform_write_with(async |tx| {
+            create_once(tx, "CreateTenant", &req.request_id, &fingerprint, async {
+                let row = tenants::create(tx, new()).await?;
+                Ok(pb::CreateTenantResponse { tenant: Some(convert::tenant(row)) })
+            })
+            .await
         })
-        .await?;
-        owned.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 /// The tenant a Get/Update of `id` acts on: a platform admin may name any
@@ -96,20 +93,16 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateTenantRequest>)
             v.take("tenant.region_code", RegionCode::parse(&input.region_code)).map(RegionCode::into_inner);
     }
     v.finish()?;
-    let row = retry(|| async {
-        let owned = state.store.write(tenant).await?;
-        let tx = &owned;
-        let out = {
+    let row = state
+        .store
+        .write_with(tenant, async |tx| {
             let changes = TenantChanges {
                 display_name: changes.display_name.clone(),
                 time_zone: changes.time_zone.clone(),
                 region_code: changes.region_code.clone(),
             };
             tenants::update(tx, changes, &input.etag).await
-        }?;
-        owned.commit().await?;
-        Ok(out)
-    })
-    .await?;
+        })
+        .await?;
     Ok(pb::UpdateTenantResponse { tenant: Some(convert::tenant(row)) })
 }

@@ -3,17 +3,18 @@
 //! attempts themselves are made by the delivery worker.
 use tonic::Request;
 
-use super::{convert, required_request_id};
+use super::required_request_id;
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::idempotency::{create_once, fingerprint};
+use crate::convert::webhook as convert;
 use crate::domain::ids::{SubscriptionId, WebhookEventId};
 use crate::domain::page::PageRequest;
 use crate::domain::webhook::AttemptStatus;
 use crate::error::{Error, Result};
+use crate::operations::idempotency::{create_once, fingerprint};
 use crate::proto::webhook::v1 as pb;
 use crate::store::deliveries::{self, AttemptFilter};
-use crate::store::{outbox, retry, subscriptions};
+use crate::store::{outbox, subscriptions};
 
 pub async fn send_test_event(
     state: &AppState,
@@ -25,17 +26,16 @@ pub async fn send_test_event(
     required_request_id(&req.request_id)?;
     let fingerprint = fingerprint(&pb::SendTestEventRequest { request_id: String::new(), ..req.clone() });
     let correlation = crate::correlation::current().map(|id| id.as_str().to_owned()).unwrap_or_default();
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = create_once(&tx, "SendTestEvent", &req.request_id, &fingerprint, async {
-            let event_id = outbox::record_test(&tx, id, &correlation).await?;
-            Ok(pb::SendTestEventResponse { event_id: event_id.to_string() })
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "SendTestEvent", &req.request_id, &fingerprint, async {
+                let event_id = outbox::record_test(tx, id, &correlation).await?;
+                Ok(pb::SendTestEventResponse { event_id: event_id.to_string() })
+            })
+            .await
         })
-        .await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 pub async fn list(state: &AppState, request: Request<pb::ListDeliveriesRequest>) -> Result<pb::ListDeliveriesResponse> {
@@ -76,15 +76,15 @@ pub async fn redeliver(
     let event_id = WebhookEventId::parse("event_id", &req.event_id)?;
     required_request_id(&req.request_id)?;
     let fingerprint = fingerprint(&pb::RedeliverEventRequest { request_id: String::new(), ..req.clone() });
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = create_once(&tx, "RedeliverEvent", &req.request_id, &fingerprint, async {
-            let attempt = deliveries::redeliver(&tx, subscription_id, event_id).await?;
-            Ok(pb::RedeliverEventResponse { delivery: Some(convert::delivery(attempt)) })
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "RedeliverEvent", &req.request_id, &fingerprint, async {
+                let attempt =
+                    deliveries::redeliver(tx, &subscriptions::get(tx, subscription_id).await?, event_id).await?;
+                Ok(pb::RedeliverEventResponse { delivery: Some(convert::delivery(attempt)) })
+            })
+            .await
         })
-        .await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }

@@ -5,19 +5,19 @@
 //! requests and never returned, echoed in an error, or logged.
 use tonic::Request;
 
-use super::{convert, required_request_id};
+use super::required_request_id;
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
-use crate::api::idempotency::{create_once, fingerprint};
+use crate::convert::webhook as convert;
 use crate::domain::ids::InboundEndpointId;
 use crate::domain::page::PageRequest;
 use crate::domain::validate::{DisplayName, Violations};
 use crate::domain::webhook::{InboundEventStatus, InboundProvider};
 use crate::error::{Error, Result};
+use crate::operations::idempotency::{create_once, fingerprint};
 use crate::proto::webhook::v1 as pb;
 use crate::store::inbound_endpoints::{self, InboundEndpointChanges, NewInboundEndpoint};
 use crate::store::inbound_events::{self, InboundEventFilter};
-use crate::store::retry;
 
 pub async fn create(
     state: &AppState,
@@ -45,17 +45,16 @@ pub async fn create(
         secret: req.secret.clone(),
     };
     let fingerprint = fingerprint(&pb::CreateInboundEndpointRequest { request_id: String::new(), ..req.clone() });
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = create_once(&tx, "CreateInboundEndpoint", &req.request_id, &fingerprint, async {
-            let row = inbound_endpoints::create(&tx, new.clone()).await?;
-            Ok(pb::CreateInboundEndpointResponse { endpoint: Some(convert::inbound_endpoint(row)) })
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "CreateInboundEndpoint", &req.request_id, &fingerprint, async {
+                let row = inbound_endpoints::create(tx, new.clone()).await?;
+                Ok(pb::CreateInboundEndpointResponse { endpoint: Some(convert::inbound_endpoint(row)) })
+            })
+            .await
         })
-        .await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 pub async fn get(
@@ -110,22 +109,21 @@ pub async fn update(
     }
     v.finish()?;
     let secret = (!req.secret.is_empty()).then(|| req.secret.clone());
-    let row = retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let mut changes = changes.clone();
-        if let Some(secret) = &secret {
-            // The rules depend on the endpoint's provider.
-            let current = inbound_endpoints::get(&tx, id).await?;
-            let provider = InboundProvider::from_stored(&current.provider)
-                .ok_or_else(|| Error::Internal("inbound endpoint with an unknown provider".into()))?;
-            provider.check_secret(secret).map_err(|why| Error::invalid("secret", why))?;
-            changes.secret = Some(secret.clone());
-        }
-        let out = inbound_endpoints::update(&tx, id, changes, &input.etag).await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await?;
+    let row = state
+        .store
+        .write_with(tenant, async |tx| {
+            let mut changes = changes.clone();
+            if let Some(secret) = &secret {
+                // The rules depend on the endpoint's provider.
+                let current = inbound_endpoints::get(tx, id).await?;
+                let provider = InboundProvider::from_stored(&current.provider)
+                    .ok_or_else(|| Error::Internal("inbound endpoint with an unknown provider".into()))?;
+                provider.check_secret(secret).map_err(|why| Error::invalid("secret", why))?;
+                changes.secret = Some(secret.clone());
+            }
+            inbound_endpoints::update(tx, id, changes, &input.etag).await
+        })
+        .await?;
     Ok(pb::UpdateInboundEndpointResponse { endpoint: Some(convert::inbound_endpoint(row)) })
 }
 
@@ -136,12 +134,13 @@ pub async fn delete(
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let id = InboundEndpointId::parse("id", &req.id)?;
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        inbound_endpoints::delete(&tx, id, &req.etag).await?;
-        tx.commit().await
-    })
-    .await?;
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            inbound_endpoints::delete(tx, id, &req.etag).await?;
+            Ok(())
+        })
+        .await?;
     Ok(pb::DeleteInboundEndpointResponse {})
 }
 

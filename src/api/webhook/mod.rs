@@ -1,11 +1,10 @@
 //! WebhookService: outbound subscriptions and their deliveries, inbound
 //! provider endpoints and their inbox. The trait implementation only
 //! dispatches; each resource has its own module. Every method needs the
-//! tenant admin scope (checked by the auth layer, see `api::permissions`).
+//! tenant admin scope (checked by the auth layer, see `access::permissions`).
 //!
 //! Secrets (subscription signing secrets, provider secrets) never reach an
 //! error message or a log line: validation messages describe, never echo.
-mod convert;
 mod deliveries;
 mod inbound;
 mod subscriptions;
@@ -38,7 +37,7 @@ fn required_request_id(request_id: &str) -> Result<()> {
     if request_id.is_empty() {
         return Err(Error::invalid("request_id", "is required (a UUID is recommended)"));
     }
-    crate::api::idempotency::validate_request_id(request_id)
+    crate::operations::idempotency::validate_request_id(request_id)
 }
 
 #[tonic::async_trait]

@@ -5,18 +5,18 @@
 //! by a retry with the same request_id, which replays the stored response.
 use tonic::Request;
 
-use super::{convert, required_request_id};
+use super::required_request_id;
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::context::tenant_of;
 use crate::api::field_mask::UpdateMask;
-use crate::api::idempotency::{create_once, fingerprint};
+use crate::convert::webhook as convert;
 use crate::domain::ids::SubscriptionId;
 use crate::domain::page::PageRequest;
 use crate::domain::validate::{Violations, free_text};
 use crate::domain::webhook::{EventType, SubscriptionState, SubscriptionUrl};
 use crate::error::Result;
+use crate::operations::idempotency::{create_once, fingerprint};
 use crate::proto::webhook::v1 as pb;
-use crate::store::retry;
 use crate::store::subscriptions::{self, NewSubscription, SubscriptionChanges};
 use crate::webhooks::sign::generate_secret;
 
@@ -52,20 +52,19 @@ pub async fn create(
     };
     let fingerprint = fingerprint(&pb::CreateSubscriptionRequest { request_id: String::new(), ..req.clone() });
     let secret = generate_secret();
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = create_once(&tx, "CreateSubscription", &req.request_id, &fingerprint, async {
-            let row = subscriptions::create(&tx, new.clone(), &secret).await?;
-            Ok(pb::CreateSubscriptionResponse {
-                subscription: Some(convert::subscription(row)),
-                secret: secret.clone(),
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "CreateSubscription", &req.request_id, &fingerprint, async {
+                let row = subscriptions::create(tx, new.clone(), &secret).await?;
+                Ok(pb::CreateSubscriptionResponse {
+                    subscription: Some(convert::subscription(row)),
+                    secret: secret.clone(),
+                })
             })
+            .await
         })
-        .await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 pub async fn get(
@@ -126,13 +125,10 @@ pub async fn update(
         };
     }
     v.finish()?;
-    let row = retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = subscriptions::update(&tx, id, changes.clone(), &input.etag).await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await?;
+    let row = state
+        .store
+        .write_with(tenant, async |tx| subscriptions::update(tx, id, changes.clone(), &input.etag).await)
+        .await?;
     Ok(pb::UpdateSubscriptionResponse { subscription: Some(convert::subscription(row)) })
 }
 
@@ -143,12 +139,13 @@ pub async fn delete(
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let id = SubscriptionId::parse("id", &req.id)?;
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        subscriptions::delete(&tx, id, &req.etag).await?;
-        tx.commit().await
-    })
-    .await?;
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            subscriptions::delete(tx, id, &req.etag).await?;
+            Ok(())
+        })
+        .await?;
     Ok(pb::DeleteSubscriptionResponse {})
 }
 
@@ -162,22 +159,21 @@ pub async fn rotate_secret(
     required_request_id(&req.request_id)?;
     let fingerprint = fingerprint(&pb::RotateSubscriptionSecretRequest { request_id: String::new(), ..req.clone() });
     let secret = generate_secret();
-    retry(|| async {
-        let tx = state.store.write(tenant).await?;
-        let out = create_once(&tx, "RotateSubscriptionSecret", &req.request_id, &fingerprint, async {
-            let row = subscriptions::rotate_secret(&tx, id, &secret).await?;
-            let previous_secret_expire_time = row.previous_secret_expire_time.map(crate::api::convert::timestamp);
-            Ok(pb::RotateSubscriptionSecretResponse {
-                subscription: Some(convert::subscription(row)),
-                secret: secret.clone(),
-                previous_secret_expire_time,
+    state
+        .store
+        .write_with(tenant, async |tx| {
+            create_once(tx, "RotateSubscriptionSecret", &req.request_id, &fingerprint, async {
+                let row = subscriptions::rotate_secret(tx, id, &secret).await?;
+                let previous_secret_expire_time = row.previous_secret_expire_time.map(crate::convert::timestamp);
+                Ok(pb::RotateSubscriptionSecretResponse {
+                    subscription: Some(convert::subscription(row)),
+                    secret: secret.clone(),
+                    previous_secret_expire_time,
+                })
             })
+            .await
         })
-        .await?;
-        tx.commit().await?;
-        Ok(out)
-    })
-    .await
+        .await
 }
 
 /// Parses the event types, recording each unknown one by its index, and

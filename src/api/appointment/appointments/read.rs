@@ -3,11 +3,11 @@
 use chrono::DateTime;
 use tonic::Request;
 
-use super::{parse_id, parse_uuid};
+use super::parse_id;
+use crate::access::tenant_of;
 use crate::api::AppState;
-use crate::api::appointment::convert;
-use crate::api::context::tenant_of;
-use crate::api::convert::instant;
+use crate::convert::appointment as convert;
+use crate::convert::instant;
 use crate::domain::ids::{BranchId, StaffId};
 use crate::domain::page::PageRequest;
 use crate::domain::validate::Violations;
@@ -47,7 +47,7 @@ pub async fn list(
         .map(|id| id.0)
         .collect();
     if !req.customer_id.is_empty() {
-        filter.customer_id = parse_uuid(&mut v, "customer_id", &req.customer_id);
+        filter.customer_id = v.uuid("customer_id", &req.customer_id);
     }
     if !req.branch_id.is_empty() {
         filter.branch_id = v.take_err(BranchId::parse("branch_id", &req.branch_id)).map(|b| b.0);

@@ -1,6 +1,5 @@
-//! Conversions between storage rows and protobuf messages.
-use chrono::{DateTime, Utc};
-use prost_types::{Duration, Timestamp};
+//! Tenant, branch, staff, service and API-key rows as protobuf messages.
+use super::{minutes, timestamp};
 
 use crate::domain::api_key::key_prefix;
 use crate::domain::ids::ApiKeyId;
@@ -9,22 +8,6 @@ use crate::store::branches::Branch;
 use crate::store::entities::{api_key, service, tenant};
 use crate::store::etag;
 use crate::store::staff::StaffMember;
-
-pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
-}
-
-/// A protobuf timestamp as an instant; `None` if out of range.
-pub fn instant(ts: &Timestamp) -> Option<DateTime<Utc>> {
-    if !(0..1_000_000_000).contains(&ts.nanos) {
-        return None;
-    }
-    DateTime::from_timestamp(ts.seconds, ts.nanos as u32)
-}
-
-pub fn minutes(value: i32) -> Duration {
-    Duration { seconds: i64::from(value) * 60, nanos: 0 }
-}
 
 pub fn tenant(row: tenant::Model) -> pb::Tenant {
     pb::Tenant {

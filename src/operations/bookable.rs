@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use jiff::tz::TimeZone;
 use uuid::Uuid;
 
-use crate::api::AppState;
+use super::Operations;
 use crate::domain::ids::TenantId;
 use crate::domain::local_time::rfc3339_local;
 use crate::domain::slots::{ServiceRules, SlotQuery, available_slots};
@@ -17,16 +17,23 @@ use crate::store::{TenantTx, branches, calendar, services, staff};
 const ALTERNATIVES_WINDOW_DAYS: i64 = 7;
 const MAX_ALTERNATIVES: usize = 3;
 
-/// A slot checked against the rules, ready to be claimed.
+/// The time an appointment or hold takes: what it shows (start, end) and
+/// what it blocks (with the service's buffers).
 #[derive(Clone, Debug)]
-pub struct BookableSlot {
-    pub branch: branch::Model,
-    pub service: service::Model,
+pub struct Placement {
     pub staff_id: Uuid,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub block_start: DateTime<Utc>,
     pub block_end: DateTime<Utc>,
+}
+
+/// A slot checked against the rules, ready to be claimed.
+#[derive(Clone, Debug)]
+pub struct BookableSlot {
+    pub branch: branch::Model,
+    pub service: service::Model,
+    pub placement: Placement,
 }
 
 pub fn rules(service: &service::Model) -> ServiceRules {
@@ -86,21 +93,20 @@ pub async fn check_bookable(
     }
     let end = start + chrono::Duration::minutes(rules.duration);
     let (block_start, block_end) = rules.blocked_range(start.timestamp());
-    Ok(BookableSlot {
-        branch,
-        service,
+    let placement = Placement {
         staff_id,
         start,
         end,
         block_start: DateTime::from_timestamp(block_start, 0).unwrap_or(start),
         block_end: DateTime::from_timestamp(block_end, 0).unwrap_or(end),
-    })
+    };
+    Ok(BookableSlot { branch, service, placement })
 }
 
 /// Attaches up to three free alternatives (any staff offering the service,
 /// from `start` on) to a SLOT_TAKEN error; other errors pass through.
 pub async fn with_alternatives(
-    state: &AppState,
+    ops: &Operations,
     tenant: TenantId,
     branch_id: Uuid,
     service_id: Uuid,
@@ -110,7 +116,7 @@ pub async fn with_alternatives(
     if !matches!(err, Error::SlotTaken { .. }) {
         return err;
     }
-    match alternatives(state, tenant, branch_id, service_id, start).await {
+    match alternatives(ops, tenant, branch_id, service_id, start).await {
         Ok(alternatives) => Error::SlotTaken { alternatives },
         // Alternatives are a courtesy: failing to find them keeps the real answer.
         Err(_) => Error::SlotTaken { alternatives: Vec::new() },
@@ -118,14 +124,14 @@ pub async fn with_alternatives(
 }
 
 async fn alternatives(
-    state: &AppState,
+    ops: &Operations,
     tenant: TenantId,
     branch_id: Uuid,
     service_id: Uuid,
     start: DateTime<Utc>,
 ) -> Result<Vec<AlternativeSlot>> {
     let now = Utc::now();
-    let tx = state.store.read(tenant).await?;
+    let tx = ops.store.read(tenant).await?;
     let branch = branches::get(&tx, crate::domain::ids::BranchId(branch_id)).await?.row;
     let service = services::get(&tx, crate::domain::ids::ServiceId(service_id)).await?;
     let staff_ids = staff::offering(&tx, branch_id, service_id).await?;

@@ -1,6 +1,6 @@
 //! Conversions between webhook rows and protobuf messages. No secret is
 //! ever copied into a message here.
-use crate::api::convert::timestamp;
+use crate::convert::timestamp;
 use crate::domain::webhook::{AttemptStatus, InboundEventStatus, InboundProvider, SubscriptionState};
 use crate::proto::webhook::v1 as pb;
 use crate::store::entities::{delivery_attempt, inbound_endpoint, inbound_event, subscription};

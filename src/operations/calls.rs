@@ -1,23 +1,23 @@
 //! Recording a voice-agent call event (from Retell or an AskPro-shaped
 //! Standard Webhooks sender): the call row, the end of the call's slot
-//! holds, and the call.* event for subscribers, all in the inbox's transaction.
+//! holds, and the call.* event for subscribers, all in the caller's
+//! transaction (the inbound webhook's, with its inbox row).
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Outcome, instant_json, tenant_region};
-use crate::api::events;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::validate::RegionCode;
 use crate::domain::webhook::{EventType, InboundProvider};
 use crate::error::Result;
+use crate::operations::{events, holds};
 use crate::store::calls::{self, CallStatus, CallUpdate};
 use crate::store::entities::{branch, call};
-use crate::store::{TenantTx, branches, customers, holds};
+use crate::store::{TenantTx, branches, customers};
 use crate::webhooks::payload::CallEvent;
 
 /// What one call event says.
-pub(super) struct CallFacts {
+pub struct CallFacts {
     pub provider: InboundProvider,
     pub event: CallEvent,
     pub provider_call_id: String,
@@ -32,7 +32,7 @@ pub(super) struct CallFacts {
 }
 
 /// The branch called and the caller, as far as the numbers tell.
-pub(super) struct Parties {
+pub struct Parties {
     pub branch: Option<branch::Model>,
     pub customer_id: Option<Uuid>,
     pub customer: Option<crate::store::entities::customer::Model>,
@@ -44,7 +44,7 @@ pub(super) struct Parties {
 /// Finds the branch by the called number (read in the tenant's region) and
 /// the live customer by the caller's number (read in that branch's region,
 /// else the tenant's). Numbers that cannot be read link nothing.
-pub(super) async fn parties(tx: &TenantTx, from: Option<&str>, to: Option<&str>) -> Result<Parties> {
+pub async fn parties(tx: &TenantTx, from: Option<&str>, to: Option<&str>) -> Result<Parties> {
     let tenant_region = tenant_region(tx).await?;
     let to_e164 = to.and_then(|n| e164(n, &tenant_region));
     let branch = match &to_e164 {
@@ -66,14 +66,14 @@ pub(super) async fn parties(tx: &TenantTx, from: Option<&str>, to: Option<&str>)
     })
 }
 
-pub(super) fn e164(number: &str, region: &str) -> Option<String> {
+pub fn e164(number: &str, region: &str) -> Option<String> {
     let region = RegionCode::parse(region).ok()?;
     PhoneNumber::parse(number, &region).ok().map(|p| p.as_str().to_owned())
 }
 
 /// Upserts the call; when it is over (ended or analyzed, whichever arrives
 /// first) its holds (hold_key = the provider's call id) are released.
-pub(super) async fn record(tx: &TenantTx, facts: CallFacts, at: DateTime<Utc>) -> Result<Outcome> {
+pub async fn record(tx: &TenantTx, facts: CallFacts, at: DateTime<Utc>) -> Result<call::Model> {
     let (status, event_type) = match facts.event {
         CallEvent::Started => (CallStatus::Started, EventType::CallStarted),
         CallEvent::Ended => (CallStatus::Ended, EventType::CallEnded),
@@ -97,10 +97,10 @@ pub(super) async fn record(tx: &TenantTx, facts: CallFacts, at: DateTime<Utc>) -
     )
     .await?;
     if status >= CallStatus::Ended {
-        holds::release_by_key(tx, &facts.provider_call_id, at).await?;
+        holds::release_all_of(tx, &facts.provider_call_id, at).await?;
     }
     events::call(tx, event_type, call_json(&row, facts.event)).await?;
-    Ok(Outcome { call_id: Some(row.id), customer_id: row.customer_id, ..Outcome::processed() })
+    Ok(row)
 }
 
 /// The call as the contract's call.* events carry it; callId is the voice
@@ -121,4 +121,14 @@ fn call_json(row: &call::Model, event: CallEvent) -> Value {
         data["analysis"] = analysis.unwrap_or(Value::Null);
     }
     data
+}
+
+/// RFC 3339 in UTC, or JSON null.
+fn instant_json(at: Option<DateTime<Utc>>) -> Value {
+    at.map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
+}
+
+/// The tenant's region, for reading phone numbers when no branch is known.
+pub async fn tenant_region(tx: &TenantTx) -> Result<String> {
+    Ok(crate::store::tenants::get(tx).await?.region_code)
 }

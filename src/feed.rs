@@ -1,11 +1,13 @@
-//! The appointment change feed behind WatchAppointments: handlers publish a
-//! change after their transaction commits; each watcher receives its own
-//! tenant's changes.
+//! The appointment change feed behind WatchAppointments: an operation
+//! announces its change inside the transaction that makes it; each watcher
+//! receives its own tenant's changes once that transaction committed.
 //!
-//! A replica hands its own changes to its watchers at once, through a tokio
-//! broadcast channel (on SQLite, one process, that is the whole feed). On
-//! PostgreSQL it also publishes them with `pg_notify`; every other replica's
-//! listener (`listen`) hands them to its watchers, skipping its own by origin.
+//! A replica hands its own changes to its watchers when the transaction
+//! commits, through a tokio broadcast channel (on SQLite, one process, that
+//! is the whole feed). On PostgreSQL the transaction also sends them with
+//! `pg_notify`, which PostgreSQL delivers at commit and drops on rollback;
+//! every other replica's listener (`listen`) hands them to its watchers,
+//! skipping its own by origin.
 use std::sync::Arc;
 
 use base64::Engine;
@@ -16,13 +18,16 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::domain::ids::TenantId;
+use crate::error::Result;
 use crate::proto::appointment::v1 as pb;
-use crate::store::Store;
+use crate::store::{Store, TenantTx};
 
 /// Changes a slow watcher may fall behind by before its stream ends.
 const CAPACITY: usize = 1024;
 /// The PostgreSQL notification channel.
 const CHANNEL: &str = "askpro_appointment_changes";
+/// PostgreSQL refuses a notification payload of 8000 bytes or more.
+const MAX_PAYLOAD_BYTES: usize = 7999;
 
 #[derive(Debug)]
 pub struct AppointmentEvent {
@@ -61,43 +66,48 @@ impl AppointmentFeed {
         Self { sender: broadcast::channel(CAPACITY).0, postgres, origin: uuid::Uuid::now_v7() }
     }
 
-    /// Publishes a committed change; nobody listening is fine. A failed
-    /// notification is logged: watchers re-list after a reconnect anyway.
-    pub async fn publish(&self, tenant: TenantId, change: pb::AppointmentChange, appointment: pb::Appointment) {
-        self.send(AppointmentEvent { tenant, change, appointment, previous_staff_id: None }).await;
-    }
-
-    /// Publishes a reschedule, naming the staff member who had it before.
-    pub async fn publish_moved(
+    /// Announces a change made by `tx`: this replica's watchers hear it once
+    /// `tx` commits, other replicas through the database's notification,
+    /// sent in the same transaction. `previous_staff` names who had a
+    /// rescheduled appointment before, so watchers of either hear of it.
+    pub async fn announce(
         &self,
-        tenant: TenantId,
+        tx: &TenantTx,
+        change: pb::AppointmentChange,
         appointment: pb::Appointment,
         previous_staff: Option<uuid::Uuid>,
-    ) {
+    ) -> Result<()> {
         let previous_staff_id = previous_staff.map(|id| id.to_string());
-        let change = pb::AppointmentChange::Rescheduled;
-        self.send(AppointmentEvent { tenant, change, appointment, previous_staff_id }).await;
-    }
-
-    async fn send(&self, event: AppointmentEvent) {
-        let payload = Payload {
-            t: event.tenant.0,
-            c: event.change as i32,
-            a: STANDARD.encode(event.appointment.encode_to_vec()),
-            p: event.previous_staff_id.clone(),
-            o: self.origin,
-        };
-        let _ = self.sender.send(Arc::new(event));
-        let Some(store) = &self.postgres else { return };
-        let Ok(text) = serde_json::to_string(&payload) else { return };
-        let statement = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), text.into()],
-        );
-        if let Err(err) = store.connection().execute_raw(statement).await {
-            tracing::warn!(error = %err, "could not publish an appointment change");
+        let event = AppointmentEvent { tenant: tx.tenant(), change, appointment, previous_staff_id };
+        if self.postgres.is_some() {
+            let payload = Payload {
+                t: event.tenant.0,
+                c: event.change as i32,
+                a: STANDARD.encode(event.appointment.encode_to_vec()),
+                p: event.previous_staff_id.clone(),
+                o: self.origin,
+            };
+            match serde_json::to_string(&payload) {
+                Ok(text) if text.len() <= MAX_PAYLOAD_BYTES => {
+                    let statement = Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        "SELECT pg_notify($1, $2)",
+                        [CHANNEL.into(), text.into()],
+                    );
+                    tx.conn().execute_raw(statement).await?;
+                }
+                // Other replicas' watchers miss this one change (long notes);
+                // they re-list after a reconnect anyway. The change itself stands.
+                _ => tracing::warn!("an appointment change is too large to notify other replicas"),
+            }
         }
+        let sender = self.sender.clone();
+        let event = Arc::new(event);
+        tx.on_commit(move || {
+            // Nobody listening is fine.
+            let _ = sender.send(event);
+        });
+        Ok(())
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<AppointmentEvent>> {

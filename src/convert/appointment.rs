@@ -1,5 +1,5 @@
 //! Appointment and customer rows as protobuf messages.
-use crate::api::convert::timestamp;
+use crate::convert::timestamp;
 use crate::domain::appointment::{Source, Status};
 use crate::proto::appointment::v1 as pb;
 use crate::store::entities::{appointment, customer};

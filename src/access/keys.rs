@@ -1,0 +1,138 @@
+//! API keys at the door: the key a request presents, checked against its
+//! stored row (cached for a few seconds), its scope against the method's
+//! permission, and the tenant it acts on.
+use std::time::Duration;
+
+use http::HeaderMap;
+
+use super::caller::Caller;
+use crate::domain::api_key;
+use crate::domain::ids::{ApiKeyId, TenantId};
+use crate::domain::scope::{Permission, Scope};
+use crate::error::{Error, Result};
+use crate::store::entities::api_key::Model as ApiKeyRow;
+use crate::store::{Store, api_keys, tenants};
+
+/// Metadata naming the tenant a platform-admin key acts on.
+pub const TENANT_HEADER: &str = "x-askpro-tenant-id";
+
+/// Stored API-key rows by id, reused for a few seconds so a busy key costs
+/// no database round trip per call. The secret is still verified against
+/// the hash on every call; only the row is cached. A revocation clears the
+/// entry in this process at once and reaches other replicas within the TTL
+/// (`api_key_cache_secs`). Unknown ids are not cached, so a made-up key can
+/// not fill the cache.
+#[derive(Clone)]
+pub struct ApiKeyCache {
+    rows: moka::sync::Cache<ApiKeyId, ApiKeyRow>,
+}
+
+impl ApiKeyCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self { rows: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(ttl).build() }
+    }
+
+    /// Forgets a key (after a revocation).
+    pub fn invalidate(&self, id: ApiKeyId) {
+        self.rows.invalidate(&id);
+    }
+
+    async fn row(&self, store: &Store, id: ApiKeyId) -> Result<Option<ApiKeyRow>> {
+        if let Some(row) = self.rows.get(&id) {
+            metrics::counter!(crate::metrics::CACHE_HITS_TOTAL, "cache" => "api_key").increment(1);
+            return Ok(Some(row));
+        }
+        metrics::counter!(crate::metrics::CACHE_MISSES_TOTAL, "cache" => "api_key").increment(1);
+        let tx = store.platform_read().await?;
+        let row = api_keys::find_for_authentication(&tx, id).await?;
+        tx.commit().await?;
+        if let Some(row) = &row {
+            self.rows.insert(id, row.clone());
+        }
+        Ok(row)
+    }
+}
+
+/// Resolves the headers to a caller allowed to use `permission`.
+pub async fn authenticate(
+    store: &Store,
+    keys: &ApiKeyCache,
+    headers: &HeaderMap,
+    permission: Permission,
+) -> Result<Caller> {
+    let raw = presented_key(headers)?;
+    let invalid = || Error::Unauthenticated {
+        reason: "API_KEY_INVALID",
+        message: "the API key is not valid (malformed, unknown, revoked or expired)",
+    };
+    let presented = api_key::parse(raw).ok_or_else(invalid)?;
+    let key_id = presented.id;
+    let row = keys.row(store, key_id).await?.ok_or_else(invalid)?;
+    if !presented.matches(&row.secret_hash) || row.revoke_time.is_some() {
+        return Err(invalid());
+    }
+    if row.expire_time.is_some_and(|at| at <= chrono::Utc::now()) {
+        return Err(invalid());
+    }
+    let scope: Scope = row.scope.parse().map_err(|_| invalid())?;
+    if !scope.grants(permission) {
+        return Err(Error::PermissionDenied {
+            reason: "SCOPE_INSUFFICIENT",
+            message: format!("an API key with scope {scope} may not call this method"),
+        });
+    }
+    let named = named_tenant(headers)?;
+    let tenant = match (row.tenant_id, named) {
+        (Some(own), None) => Some(TenantId(own)),
+        (Some(own), Some(named)) if named.0 == own => Some(TenantId(own)),
+        (Some(_), Some(_)) => {
+            return Err(Error::PermissionDenied {
+                reason: "SCOPE_INSUFFICIENT",
+                message: format!("only platform-admin keys may name a tenant in {TENANT_HEADER}"),
+            });
+        }
+        (None, Some(named)) => {
+            let tx = store.platform_read().await?;
+            let exists = tenants::exists(&tx, named.0).await?;
+            tx.commit().await?;
+            if !exists {
+                return Err(Error::NotFound { resource: "tenant" });
+            }
+            Some(named)
+        }
+        (None, None) => None,
+    };
+    Ok(Caller { key_id, scope, tenant })
+}
+
+fn presented_key(headers: &HeaderMap) -> Result<&str> {
+    let missing = || Error::Unauthenticated {
+        reason: "API_KEY_MISSING",
+        message: "an API key is required: send `authorization: Bearer <key>` or `x-api-key: <key>`",
+    };
+    // A Bearer token wins; another scheme (say, Basic auth added by a proxy)
+    // does not hide an x-api-key.
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    if let Some(token) = bearer {
+        return Ok(token);
+    }
+    match headers.get("x-api-key") {
+        Some(value) => value.to_str().map(str::trim).map_err(|_| missing()),
+        None => Err(missing()),
+    }
+}
+
+fn named_tenant(headers: &HeaderMap) -> Result<Option<TenantId>> {
+    match headers.get(TENANT_HEADER) {
+        None => Ok(None),
+        Some(value) => {
+            let text = value.to_str().map_err(|_| Error::invalid(TENANT_HEADER, "must be a UUID"))?;
+            Ok(TenantId::parse(TENANT_HEADER, text.trim()).map(Some)?)
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Who may call what: the caller of a request, the permission each method
+//! requires, and the API-key check that produces the caller. The auth layer
+//! and the handlers both use it; it knows neither.
+pub mod caller;
+pub mod keys;
+pub mod permissions;
+
+pub use caller::{Caller, caller, tenant_of};
+pub use keys::{ApiKeyCache, TENANT_HEADER, authenticate};
