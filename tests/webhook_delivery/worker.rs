@@ -3,13 +3,13 @@
 //! library verifies it; failed attempts are retried on the schedule and
 //! logged; 410 Gone disables the subscription; a server killed in the middle
 //! of a delivery delivers after its restart, losing nothing.
-mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common;
 use askpro::proto::appointment::v1 as ap;
 use askpro::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
 use askpro::proto::tenant::v1 as tn;
