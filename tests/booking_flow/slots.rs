@@ -3,17 +3,21 @@
 
 use super::*;
 
+/// A 45-minute service bookable two years ahead, for dates months away.
+async fn long_horizon_service(s: &Salon) -> tn::Service {
+    s.add_service(tn::Service {
+        display_name: "Long horizon".into(),
+        duration: Some(minutes(45)),
+        booking_horizon: Some(minutes(730 * 24 * 60)),
+        ..Default::default()
+    })
+    .await
+}
+
 async fn slot_local_times_carry_the_branch_offset_and_the_requested_zone(server: &common::TestServer) {
     let s = Salon::open(server, "Salon Zones").await;
     // Winter and summer dates are months away: a service with a long horizon.
-    let long = s
-        .add_service(tn::Service {
-            display_name: "Long horizon".into(),
-            duration: Some(minutes(45)),
-            booking_horizon: Some(minutes(730 * 24 * 60)),
-            ..Default::default()
-        })
-        .await;
+    let long = long_horizon_service(&s).await;
     let new_york = "America/New_York";
     for (date, berlin_offset, utc_hour, new_york_offset) in [
         (BookingDay::next_date(BERLIN, 1, 11), "+01:00", 9, "-05:00"),
@@ -152,14 +156,7 @@ async fn listing_slots_for_an_unknown_staff_member_is_not_found(server: &common:
 async fn slots_follow_berlin_daylight_saving_changes(server: &common::TestServer) {
     let s = Salon::open(server, "Salon DST").await;
     s.set_hours(server, &s.fx.staff.id, 0, 24 * 60).await;
-    let long = s
-        .add_service(tn::Service {
-            display_name: "Long horizon".into(),
-            duration: Some(minutes(45)),
-            booking_horizon: Some(minutes(730 * 24 * 60)),
-            ..Default::default()
-        })
-        .await;
+    let long = long_horizon_service(&s).await;
     let zone = zone(BERLIN);
 
     // Spring forward (2027-03-28 seen from late 2026): 02:00-02:59 does not exist.

@@ -247,24 +247,7 @@ impl TestServer {
     /// service and one staff member offering it, all made through the API.
     pub async fn tenant(&self, name: &str) -> TenantFixture {
         let mut client = self.tenants();
-        let tenant = client
-            .create_tenant(authed(
-                pb::CreateTenantRequest {
-                    request_id: String::new(),
-                    tenant: Some(pb::Tenant {
-                        display_name: name.into(),
-                        time_zone: "Europe/Berlin".into(),
-                        region_code: "DE".into(),
-                        ..Default::default()
-                    }),
-                },
-                &self.platform_key,
-            ))
-            .await
-            .expect("create tenant")
-            .into_inner()
-            .tenant
-            .expect("tenant");
+        let tenant = create_tenant(&mut client, &self.platform_key, name).await;
         let admin =
             create_key(&mut client, as_tenant(&self.platform_key, &tenant.id), pb::ApiKeyScope::TenantAdmin).await;
         let agent = create_key(&mut client, Key::Tenant(&admin), pb::ApiKeyScope::Agent).await;
@@ -353,9 +336,39 @@ pub fn as_tenant<'a>(key: &'a str, tenant: &'a str) -> Key<'a> {
     Key::Platform { key, tenant }
 }
 
+/// Creates a tenant named `name` in Berlin (region DE), as a platform admin.
+pub async fn create_tenant(client: &mut TenantServiceClient<Channel>, platform_key: &str, name: &str) -> pb::Tenant {
+    let tenant = pb::Tenant {
+        display_name: name.into(),
+        time_zone: "Europe/Berlin".into(),
+        region_code: "DE".into(),
+        ..Default::default()
+    };
+    client
+        .create_tenant(authed(
+            pb::CreateTenantRequest { request_id: String::new(), tenant: Some(tenant) },
+            platform_key,
+        ))
+        .await
+        .expect("create tenant")
+        .into_inner()
+        .tenant
+        .expect("tenant")
+}
+
 async fn create_key(client: &mut TenantServiceClient<Channel>, key: Key<'_>, scope: pb::ApiKeyScope) -> String {
+    create_named_key(client, key, scope, &format!("{scope:?} key")).await
+}
+
+/// Issues an API key of `scope` called `name` and returns its secret.
+pub async fn create_named_key(
+    client: &mut TenantServiceClient<Channel>,
+    key: Key<'_>,
+    scope: pb::ApiKeyScope,
+    name: &str,
+) -> String {
     let request = pb::CreateApiKeyRequest {
-        api_key: Some(pb::ApiKey { display_name: format!("{scope:?} key"), scope: scope as i32, ..Default::default() }),
+        api_key: Some(pb::ApiKey { display_name: name.into(), scope: scope as i32, ..Default::default() }),
     };
     client.create_api_key(with_key(request, key)).await.expect("create key").into_inner().secret
 }

@@ -10,7 +10,7 @@ use askpro::config::Quota;
 use askpro::proto::tenant::v1 as pb;
 use askpro::proto::tenant::v1::tenant_service_client::TenantServiceClient;
 use common::process::Workdir;
-use common::{Backend, TestServer, as_tenant, authed, closed_port, reason, redis_url, with_key};
+use common::{Backend, TestServer, as_tenant, authed, closed_port, create_named_key, create_tenant, reason, redis_url};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
@@ -59,39 +59,9 @@ async fn two_server_processes_sharing_redis_admit_a_keys_quota_once_not_twice() 
 
     let mut client_a = a.tenants().await;
     let mut client_b = b.tenants().await;
-    let tenant = client_a
-        .create_tenant(authed(
-            pb::CreateTenantRequest {
-                request_id: String::new(),
-                tenant: Some(pb::Tenant {
-                    display_name: "Salon Geteilt".into(),
-                    time_zone: "Europe/Berlin".into(),
-                    region_code: "DE".into(),
-                    ..Default::default()
-                }),
-            },
-            &platform,
-        ))
-        .await
-        .expect("create tenant")
-        .into_inner()
-        .tenant
-        .expect("tenant");
-    let key = client_b
-        .create_api_key(with_key(
-            pb::CreateApiKeyRequest {
-                api_key: Some(pb::ApiKey {
-                    display_name: "reader".into(),
-                    scope: pb::ApiKeyScope::ReadOnly as i32,
-                    ..Default::default()
-                }),
-            },
-            as_tenant(&platform, &tenant.id),
-        ))
-        .await
-        .expect("create key")
-        .into_inner()
-        .secret;
+    let tenant = create_tenant(&mut client_a, &platform, "Salon Geteilt").await;
+    let key =
+        create_named_key(&mut client_b, as_tenant(&platform, &tenant.id), pb::ApiKeyScope::ReadOnly, "reader").await;
 
     // Alternate between the two processes as a load balancer would.
     let started = Instant::now();

@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use common::process::{Workdir, free_port};
-use common::{Backend, TestServer, as_tenant, authed, with_key};
+use common::{Backend, TestServer, as_tenant, authed, create_named_key, create_tenant};
 use tonic::transport::Channel;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -350,43 +350,9 @@ async fn a_server_killed_mid_delivery_delivers_after_restart() {
     let platform = created.stdout.trim().to_owned();
     let mut first = workdir.serve(&[], "first").await;
     let channel = first.channel().await;
-    let tenant = first
-        .tenants()
-        .await
-        .create_tenant(authed(
-            tn::CreateTenantRequest {
-                request_id: String::new(),
-                tenant: Some(tn::Tenant {
-                    display_name: "Salon Absturz".into(),
-                    time_zone: "Europe/Berlin".into(),
-                    region_code: "DE".into(),
-                    ..Default::default()
-                }),
-            },
-            &platform,
-        ))
-        .await
-        .expect("create tenant")
-        .into_inner()
-        .tenant
-        .expect("tenant");
-    let admin = first
-        .tenants()
-        .await
-        .create_api_key(with_key(
-            tn::CreateApiKeyRequest {
-                api_key: Some(tn::ApiKey {
-                    display_name: "admin".into(),
-                    scope: tn::ApiKeyScope::TenantAdmin as i32,
-                    ..Default::default()
-                }),
-            },
-            as_tenant(&platform, &tenant.id),
-        ))
-        .await
-        .expect("create key")
-        .into_inner()
-        .secret;
+    let tenant = create_tenant(&mut first.tenants().await, &platform, "Salon Absturz").await;
+    let as_platform = as_tenant(&platform, &tenant.id);
+    let admin = create_named_key(&mut first.tenants().await, as_platform, tn::ApiKeyScope::TenantAdmin, "admin").await;
     let (subscription, _secret) = subscribe(channel.clone(), &admin, &url).await;
     let customer = create_customer(channel, &admin, "0170 5550127", "hook-corr-5").await;
 
