@@ -8,7 +8,7 @@ use std::time::Instant;
 use askpro::proto::tenant::v1 as pb;
 use askpro::proto::tenant::v1::tenant_service_client::TenantServiceClient;
 use common::process::{CALL_TIMEOUT, STOP_TIMEOUT, Workdir};
-use common::{authed, reason};
+use common::{authed, create_tenant, reason, secret_part};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
@@ -18,11 +18,6 @@ fn is_key(s: &str) -> bool {
     let Some(rest) = s.strip_prefix("ak_") else { return false };
     let Some((id, secret)) = rest.split_once('_') else { return false };
     hex(id, 32) && hex(secret, 48)
-}
-
-/// The secret part of a key: the text after the second underscore.
-fn secret_part(key: &str) -> &str {
-    key.splitn(3, '_').nth(2).expect("a key has two underscores")
 }
 
 /// Asserts no key's secret (nor the whole key) appears in `log`.
@@ -328,24 +323,7 @@ async fn platform_key_create_prints_a_key_that_lists_tenants() {
             .tenants;
     assert!(tenants.is_empty(), "a fresh database has no tenants: {tenants:?}");
     // A platform key can act as a platform admin: create a tenant.
-    let created = client
-        .create_tenant(authed(
-            pb::CreateTenantRequest {
-                request_id: String::new(),
-                tenant: Some(pb::Tenant {
-                    display_name: "Ops Salon".into(),
-                    time_zone: "Europe/Berlin".into(),
-                    region_code: "DE".into(),
-                    ..Default::default()
-                }),
-            },
-            key,
-        ))
-        .await
-        .expect("create tenant")
-        .into_inner()
-        .tenant
-        .expect("tenant");
+    let created = create_tenant(&mut client, key, "Ops Salon").await;
     let tenants =
         client.list_tenants(authed(pb::ListTenantsRequest::default(), key)).await.expect("list").into_inner().tenants;
     assert_eq!(tenants.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), vec![created.id.as_str()]);

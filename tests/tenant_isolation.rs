@@ -4,13 +4,8 @@
 mod common;
 
 use askpro::proto::tenant::v1 as pb;
-use common::{authed, expect_code, reason, violated_fields};
-use prost_types::FieldMask;
+use common::{authed, expect_code, mask, reason, violated_fields};
 use tonic::Code;
-
-fn mask(paths: &[&str]) -> Option<FieldMask> {
-    Some(FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() })
-}
 
 async fn foreign_ids_are_not_found(server: &common::TestServer) {
     let a = server.tenant("Salon A").await;

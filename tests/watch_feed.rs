@@ -4,22 +4,12 @@ mod common;
 
 use std::time::Duration;
 
-use askpro::domain::ids::TenantId;
-use askpro::domain::slots::WeeklyInterval;
 use askpro::proto::appointment::v1 as pb;
 use askpro::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
+use common::booking::explicit_booking;
 use common::{TenantFixture, TestServer, authed};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_stream::StreamExt;
-
-/// Opens every day 08:00-20:00 for the fixture's staff member.
-async fn open_every_day(server: &TestServer, tenant: &TenantFixture) {
-    let tx = server.state.store.write(TenantId(tenant.id.parse().unwrap())).await.unwrap();
-    let week: Vec<_> =
-        (1..=7).map(|day| WeeklyInterval { day_of_week: day, start_minute: 8 * 60, end_minute: 20 * 60 }).collect();
-    askpro::store::working_hours::replace(&tx, tenant.staff.id.parse().unwrap(), &week).await.unwrap();
-    tx.commit().await.unwrap();
-}
 
 /// Tomorrow at 10:00 UTC (noon or 11:00 in Berlin): inside the hours, on the grid.
 fn tomorrow_at_ten(days: i64) -> prost_types::Timestamp {
@@ -29,24 +19,19 @@ fn tomorrow_at_ten(days: i64) -> prost_types::Timestamp {
 }
 
 async fn book(server: &TestServer, tenant: &TenantFixture, request_id: &str, days: i64) -> pb::Appointment {
-    let mut client = AppointmentServiceClient::new(server.channel.clone());
+    let (branch, service, staff) = (&tenant.branch.id, &tenant.service.id, &tenant.staff.id);
     let request = pb::CreateAppointmentRequest {
         request_id: request_id.into(),
-        slot: Some(pb::create_appointment_request::Slot::ExplicitSlot(pb::ExplicitSlot {
-            branch_id: tenant.branch.id.clone(),
-            service_id: tenant.service.id.clone(),
-            staff_id: tenant.staff.id.clone(),
-            start_time: Some(tomorrow_at_ten(days)),
-        })),
         customer: Some(pb::create_appointment_request::Customer::NewCustomer(pb::CustomerInput {
             phone_number: "0151 23456789".into(),
             display_name: "Erika Mustermann".into(),
             email: String::new(),
         })),
         source: pb::AppointmentSource::PhoneAgent as i32,
-        ..Default::default()
+        ..explicit_booking(branch, service, staff, tomorrow_at_ten(days).seconds, "")
     };
-    client
+    server
+        .appointments()
         .create_appointment(authed(request, &tenant.agent))
         .await
         .expect("booking succeeds")
@@ -57,7 +42,7 @@ async fn book(server: &TestServer, tenant: &TenantFixture, request_id: &str, day
 
 async fn watch_over_grpc_web_delivers_a_booking(server: &TestServer) {
     let tenant = server.tenant("Salon Browser").await;
-    open_every_day(server, &tenant).await;
+    server.open_daily(&tenant, &tenant.staff.id, 8 * 60, 20 * 60).await;
     let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let head = format!(
         "POST /askpro.appointment.v1.AppointmentService/WatchAppointments HTTP/1.1\r\n\
@@ -99,9 +84,9 @@ async fn watch_over_grpc_web_delivers_a_booking(server: &TestServer) {
 async fn watchers_see_only_their_tenant(server: &TestServer) {
     let a = server.tenant("Salon A").await;
     let b = server.tenant("Salon B").await;
-    open_every_day(server, &a).await;
-    open_every_day(server, &b).await;
-    let mut client = AppointmentServiceClient::new(server.channel.clone());
+    server.open_daily(&a, &a.staff.id, 8 * 60, 20 * 60).await;
+    server.open_daily(&b, &b.staff.id, 8 * 60, 20 * 60).await;
+    let mut client = server.appointments();
     let mut stream = client
         .watch_appointments(authed(pb::WatchAppointmentsRequest::default(), &a.reader))
         .await
@@ -135,7 +120,7 @@ async fn changes_reach_watchers_on_other_replicas() {
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
 
     let tenant = first.tenant("Salon Replicas").await;
-    open_every_day(&first, &tenant).await;
+    first.open_daily(&tenant, &tenant.staff.id, 8 * 60, 20 * 60).await;
     let mut watcher = AppointmentServiceClient::new(channel);
     let mut stream = watcher
         .watch_appointments(authed(pb::WatchAppointmentsRequest::default(), &tenant.reader))

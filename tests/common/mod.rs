@@ -3,15 +3,23 @@
 //! ASKPRO_TEST_DATABASE_URL), and small builders for tenants.
 #![allow(dead_code)]
 
+pub mod booking;
 pub mod http;
 pub mod process;
+pub mod salon;
+pub mod time;
 
 use std::net::SocketAddr;
 
 use askpro::api::AppState;
 use askpro::config::Config;
+use askpro::domain::ids::TenantId;
+use askpro::domain::slots::WeeklyInterval;
+use askpro::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
+use askpro::proto::availability::v1::availability_service_client::AvailabilityServiceClient;
 use askpro::proto::tenant::v1 as pb;
 use askpro::proto::tenant::v1::tenant_service_client::TenantServiceClient;
+use askpro::proto::webhook::v1::webhook_service_client::WebhookServiceClient;
 use askpro::server;
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::{ExposeSecret, SecretString};
@@ -199,6 +207,35 @@ impl TestServer {
         TenantServiceClient::new(self.channel.clone())
     }
 
+    pub fn availability(&self) -> AvailabilityServiceClient<Channel> {
+        AvailabilityServiceClient::new(self.channel.clone())
+    }
+
+    pub fn appointments(&self) -> AppointmentServiceClient<Channel> {
+        AppointmentServiceClient::new(self.channel.clone())
+    }
+
+    pub fn webhooks(&self) -> WebhookServiceClient<Channel> {
+        WebhookServiceClient::new(self.channel.clone())
+    }
+
+    /// Replaces a staff member's week straight in the store: the tests using
+    /// it are not about SetWorkingHours.
+    pub async fn set_weekly_hours(&self, fixture: &TenantFixture, staff_id: &str, week: &[WeeklyInterval]) {
+        let staff = uuid::Uuid::parse_str(staff_id).expect("staff id");
+        let tx = self.state.store.write(fixture.tenant_id()).await.expect("write tx");
+        askpro::store::working_hours::replace(&tx, staff, week).await.expect("working hours");
+        tx.commit().await.expect("commit");
+    }
+
+    /// A staff member working from `start_minute` to `end_minute` every day
+    /// of the week.
+    pub async fn open_daily(&self, fixture: &TenantFixture, staff_id: &str, start_minute: i32, end_minute: i32) {
+        let week: Vec<_> =
+            (1..=7).map(|day_of_week| WeeklyInterval { day_of_week, start_minute, end_minute }).collect();
+        self.set_weekly_hours(fixture, staff_id, &week).await;
+    }
+
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
@@ -210,24 +247,7 @@ impl TestServer {
     /// service and one staff member offering it, all made through the API.
     pub async fn tenant(&self, name: &str) -> TenantFixture {
         let mut client = self.tenants();
-        let tenant = client
-            .create_tenant(authed(
-                pb::CreateTenantRequest {
-                    request_id: String::new(),
-                    tenant: Some(pb::Tenant {
-                        display_name: name.into(),
-                        time_zone: "Europe/Berlin".into(),
-                        region_code: "DE".into(),
-                        ..Default::default()
-                    }),
-                },
-                &self.platform_key,
-            ))
-            .await
-            .expect("create tenant")
-            .into_inner()
-            .tenant
-            .expect("tenant");
+        let tenant = create_tenant(&mut client, &self.platform_key, name).await;
         let admin =
             create_key(&mut client, as_tenant(&self.platform_key, &tenant.id), pb::ApiKeyScope::TenantAdmin).await;
         let agent = create_key(&mut client, Key::Tenant(&admin), pb::ApiKeyScope::Agent).await;
@@ -299,6 +319,12 @@ pub struct TenantFixture {
     pub staff: pb::Staff,
 }
 
+impl TenantFixture {
+    pub fn tenant_id(&self) -> TenantId {
+        TenantId(uuid::Uuid::parse_str(&self.id).expect("tenant id"))
+    }
+}
+
 /// How a request authenticates.
 #[derive(Clone, Copy)]
 pub enum Key<'a> {
@@ -310,9 +336,39 @@ pub fn as_tenant<'a>(key: &'a str, tenant: &'a str) -> Key<'a> {
     Key::Platform { key, tenant }
 }
 
+/// Creates a tenant named `name` in Berlin (region DE), as a platform admin.
+pub async fn create_tenant(client: &mut TenantServiceClient<Channel>, platform_key: &str, name: &str) -> pb::Tenant {
+    let tenant = pb::Tenant {
+        display_name: name.into(),
+        time_zone: "Europe/Berlin".into(),
+        region_code: "DE".into(),
+        ..Default::default()
+    };
+    client
+        .create_tenant(authed(
+            pb::CreateTenantRequest { request_id: String::new(), tenant: Some(tenant) },
+            platform_key,
+        ))
+        .await
+        .expect("create tenant")
+        .into_inner()
+        .tenant
+        .expect("tenant")
+}
+
 async fn create_key(client: &mut TenantServiceClient<Channel>, key: Key<'_>, scope: pb::ApiKeyScope) -> String {
+    create_named_key(client, key, scope, &format!("{scope:?} key")).await
+}
+
+/// Issues an API key of `scope` called `name` and returns its secret.
+pub async fn create_named_key(
+    client: &mut TenantServiceClient<Channel>,
+    key: Key<'_>,
+    scope: pb::ApiKeyScope,
+    name: &str,
+) -> String {
     let request = pb::CreateApiKeyRequest {
-        api_key: Some(pb::ApiKey { display_name: format!("{scope:?} key"), scope: scope as i32, ..Default::default() }),
+        api_key: Some(pb::ApiKey { display_name: name.into(), scope: scope as i32, ..Default::default() }),
     };
     client.create_api_key(with_key(request, key)).await.expect("create key").into_inner().secret
 }
@@ -365,4 +421,63 @@ pub fn violated_fields(status: &Status) -> Vec<String> {
         .bad_request()
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
         .unwrap_or_default()
+}
+
+/// Asserts a call failed with `code` and ErrorInfo reason `why`.
+#[track_caller]
+pub fn expect_reason<T: std::fmt::Debug>(result: Result<tonic::Response<T>, Status>, code: Code, why: &str) -> Status {
+    let status = expect_code(result, code);
+    assert_eq!(reason(&status), why, "{status:?}");
+    status
+}
+
+/// The ErrorInfo metadata of a status.
+pub fn error_metadata(status: &Status) -> std::collections::HashMap<String, String> {
+    use tonic_types::StatusExt;
+    status.get_error_details().error_info().map(|info| info.metadata.clone()).unwrap_or_default()
+}
+
+/// A fresh idempotency key.
+pub fn request_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// An update mask of `paths`.
+pub fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() })
+}
+
+pub fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names
+}
+
+/// Whether `needle` (non-empty) occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The secret part of an API key: the text after the second underscore.
+pub fn secret_part(key: &str) -> &str {
+    key.splitn(3, '_').nth(2).expect("a key has two underscores")
+}
+
+/// The test Redis (ASKPRO_TEST_REDIS_URL), or `None` after saying that
+/// `what` is skipped.
+pub fn redis_url(what: &str) -> Option<String> {
+    match std::env::var("ASKPRO_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            say_skipped(&format!("set ASKPRO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/) to run {what}"));
+            None
+        }
+    }
+}
+
+/// A loopback port nothing listens on.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    drop(listener);
+    port
 }

@@ -3,13 +3,13 @@
 //! library verifies it; failed attempts are retried on the schedule and
 //! logged; 410 Gone disables the subscription; a server killed in the middle
 //! of a delivery delivers after its restart, losing nothing.
-mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common;
 use askpro::proto::appointment::v1 as ap;
 use askpro::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
 use askpro::proto::tenant::v1 as tn;
@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use common::process::{Workdir, free_port};
-use common::{Backend, TestServer, as_tenant, authed, with_key};
+use common::{Backend, TestServer, as_tenant, authed, create_named_key, create_tenant};
 use tonic::transport::Channel;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -73,14 +73,29 @@ async fn attempts(channel: Channel, admin: &str, subscription_id: &str) -> Vec<w
 /// The subscription's attempts, oldest first, once one has succeeded (the
 /// worker records an attempt just after the receiver answered).
 async fn attempts_until_success(channel: Channel, admin: &str, subscription_id: &str) -> Vec<wh::Delivery> {
+    attempts_until(channel, admin, subscription_id, "a succeeded attempt", |logged| {
+        logged.iter().any(|d| d.status() == wh::DeliveryStatus::Succeeded)
+    })
+    .await
+}
+
+/// The subscription's attempts, oldest first, once `logged` says they are
+/// recorded: a receiver sees a request before the worker records its answer.
+async fn attempts_until(
+    channel: Channel,
+    admin: &str,
+    subscription_id: &str,
+    what: &str,
+    logged: impl Fn(&[wh::Delivery]) -> bool,
+) -> Vec<wh::Delivery> {
     let deadline = Instant::now() + WAIT;
     loop {
-        let mut logged = attempts(channel.clone(), admin, subscription_id).await;
-        if logged.iter().any(|d| d.status() == wh::DeliveryStatus::Succeeded) {
-            logged.sort_by_key(|d| d.attempt);
-            return logged;
+        let mut attempts = attempts(channel.clone(), admin, subscription_id).await;
+        if logged(&attempts) {
+            attempts.sort_by_key(|d| d.attempt);
+            return attempts;
         }
-        assert!(Instant::now() < deadline, "no succeeded attempt logged within {WAIT:?}: {logged:?}");
+        assert!(Instant::now() < deadline, "{what} not logged within {WAIT:?}: {attempts:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -350,43 +365,9 @@ async fn a_server_killed_mid_delivery_delivers_after_restart() {
     let platform = created.stdout.trim().to_owned();
     let mut first = workdir.serve(&[], "first").await;
     let channel = first.channel().await;
-    let tenant = first
-        .tenants()
-        .await
-        .create_tenant(authed(
-            tn::CreateTenantRequest {
-                request_id: String::new(),
-                tenant: Some(tn::Tenant {
-                    display_name: "Salon Absturz".into(),
-                    time_zone: "Europe/Berlin".into(),
-                    region_code: "DE".into(),
-                    ..Default::default()
-                }),
-            },
-            &platform,
-        ))
-        .await
-        .expect("create tenant")
-        .into_inner()
-        .tenant
-        .expect("tenant");
-    let admin = first
-        .tenants()
-        .await
-        .create_api_key(with_key(
-            tn::CreateApiKeyRequest {
-                api_key: Some(tn::ApiKey {
-                    display_name: "admin".into(),
-                    scope: tn::ApiKeyScope::TenantAdmin as i32,
-                    ..Default::default()
-                }),
-            },
-            as_tenant(&platform, &tenant.id),
-        ))
-        .await
-        .expect("create key")
-        .into_inner()
-        .secret;
+    let tenant = create_tenant(&mut first.tenants().await, &platform, "Salon Absturz").await;
+    let as_platform = as_tenant(&platform, &tenant.id);
+    let admin = create_named_key(&mut first.tenants().await, as_platform, tn::ApiKeyScope::TenantAdmin, "admin").await;
     let (subscription, _secret) = subscribe(channel.clone(), &admin, &url).await;
     let customer = create_customer(channel, &admin, "0170 5550127", "hook-corr-5").await;
 
@@ -447,6 +428,14 @@ async fn retention_removes_finished_events_and_keeps_those_still_being_delivered
         .await;
     eventually("the second event is delivered to the healthy receiver", || {
         (ok_receiver.seen.lock().unwrap().len() >= 2).then_some(())
+    })
+    .await;
+    attempts_until(server.channel.clone(), &tenant.admin, &ok_sub.id, "two succeeded attempts", |logged| {
+        logged.iter().filter(|d| d.status() == wh::DeliveryStatus::Succeeded).count() >= 2
+    })
+    .await;
+    attempts_until(server.channel.clone(), &tenant.admin, &failing_sub.id, "the failed attempt", |logged| {
+        logged.iter().any(|d| d.status() == wh::DeliveryStatus::Failed)
     })
     .await;
 

@@ -2,38 +2,17 @@
 //! admit a key's quota once between them, a tenant's keys share the tenant's
 //! quota, refusals carry RetryInfo and `retry-after`, and with Redis
 //! unreachable each process limits on its own instead of failing calls.
-mod common;
 
 use std::time::{Duration, Instant};
 
+use crate::common;
 use askpro::config::Quota;
 use askpro::proto::tenant::v1 as pb;
 use askpro::proto::tenant::v1::tenant_service_client::TenantServiceClient;
 use common::process::Workdir;
-use common::{Backend, TestServer, as_tenant, authed, reason, with_key};
+use common::{Backend, TestServer, as_tenant, authed, closed_port, create_named_key, create_tenant, reason, redis_url};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
-
-/// The test Redis, or `None` after saying the test is skipped.
-fn redis_url() -> Option<String> {
-    match std::env::var("ASKPRO_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            common::say_skipped(
-                "set ASKPRO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/) to run the shared-limit test",
-            );
-            None
-        }
-    }
-}
-
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    drop(listener);
-    port
-}
 
 async fn list_branches(client: &mut TenantServiceClient<Channel>, key: &str) -> Result<(), Status> {
     client.list_branches(authed(pb::ListBranchesRequest::default(), key)).await.map(drop)
@@ -63,7 +42,7 @@ fn metric(text: &str, line_start: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_sharing_redis_admit_a_keys_quota_once_not_twice() {
-    let Some(redis) = redis_url() else { return };
+    let Some(redis) = redis_url("the shared-limit test") else { return };
     const BURST: u32 = 10;
     let workdir = Workdir::new()
         .with_env("ASKPRO_REDIS_URL", &redis)
@@ -80,39 +59,9 @@ async fn two_server_processes_sharing_redis_admit_a_keys_quota_once_not_twice() 
 
     let mut client_a = a.tenants().await;
     let mut client_b = b.tenants().await;
-    let tenant = client_a
-        .create_tenant(authed(
-            pb::CreateTenantRequest {
-                request_id: String::new(),
-                tenant: Some(pb::Tenant {
-                    display_name: "Salon Geteilt".into(),
-                    time_zone: "Europe/Berlin".into(),
-                    region_code: "DE".into(),
-                    ..Default::default()
-                }),
-            },
-            &platform,
-        ))
-        .await
-        .expect("create tenant")
-        .into_inner()
-        .tenant
-        .expect("tenant");
-    let key = client_b
-        .create_api_key(with_key(
-            pb::CreateApiKeyRequest {
-                api_key: Some(pb::ApiKey {
-                    display_name: "reader".into(),
-                    scope: pb::ApiKeyScope::ReadOnly as i32,
-                    ..Default::default()
-                }),
-            },
-            as_tenant(&platform, &tenant.id),
-        ))
-        .await
-        .expect("create key")
-        .into_inner()
-        .secret;
+    let tenant = create_tenant(&mut client_a, &platform, "Salon Geteilt").await;
+    let key =
+        create_named_key(&mut client_b, as_tenant(&platform, &tenant.id), pb::ApiKeyScope::ReadOnly, "reader").await;
 
     // Alternate between the two processes as a load balancer would.
     let started = Instant::now();

@@ -11,18 +11,9 @@ use askpro::error::Error;
 use askpro::rate_limit::RateLimiter;
 use secrecy::SecretString;
 
-const GENEROUS: Quota = Quota { per_second: 1000, burst: 1000 };
+use crate::common::{closed_port, redis_url};
 
-/// The test Redis, or `None` after saying the test is skipped.
-fn redis_url() -> Option<String> {
-    match std::env::var("ASKPRO_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("skipped: set ASKPRO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/) to run");
-            None
-        }
-    }
-}
+const GENEROUS: Quota = Quota { per_second: 1000, burst: 1000 };
 
 /// A key prefix no other test or CI run uses.
 fn unique_prefix() -> String {
@@ -88,7 +79,7 @@ fn fallback_decisions() -> u64 {
 
 #[tokio::test]
 async fn two_replicas_sharing_redis_admit_the_quota_once_not_twice() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = redis_url("the Redis rate-limit tests") else { return };
     let prefix = unique_prefix();
     // Slow refills keep the buckets (and their expiry) around for a look.
     let config = config(&url, Quota { per_second: 1, burst: 5 }, Quota { per_second: 1, burst: 100 });
@@ -116,7 +107,7 @@ async fn two_replicas_sharing_redis_admit_the_quota_once_not_twice() {
 
 #[tokio::test]
 async fn retry_after_is_the_time_until_the_next_call_is_admitted() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = redis_url("the Redis rate-limit tests") else { return };
     let prefix = unique_prefix();
     let limiter =
         RateLimiter::with_key_prefix(&config(&url, Quota { per_second: 2, burst: 1 }, GENEROUS), &prefix).await;
@@ -138,7 +129,7 @@ async fn retry_after_is_the_time_until_the_next_call_is_admitted() {
 
 #[tokio::test]
 async fn keys_of_one_tenant_share_the_tenant_quota() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = redis_url("the Redis rate-limit tests") else { return };
     let prefix = unique_prefix();
     let config = config(&url, GENEROUS, Quota { per_second: 1, burst: 4 });
     let (first, second) =
@@ -158,7 +149,7 @@ async fn keys_of_one_tenant_share_the_tenant_quota() {
 
 #[tokio::test]
 async fn a_refused_call_uses_neither_bucket() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = redis_url("the Redis rate-limit tests") else { return };
     let prefix = unique_prefix();
     let limiter = RateLimiter::with_key_prefix(
         &config(&url, Quota { per_second: 1, burst: 2 }, Quota { per_second: 1, burst: 1 }),
@@ -180,7 +171,7 @@ async fn a_refused_call_uses_neither_bucket() {
 
 #[tokio::test]
 async fn a_tenant_override_replaces_the_tenant_quota_for_that_tenant() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = redis_url("the Redis rate-limit tests") else { return };
     let prefix = unique_prefix();
     let big = TenantId::generate();
     let mut config = config(&url, GENEROUS, Quota { per_second: 1, burst: 2 });
@@ -193,11 +184,6 @@ async fn a_tenant_override_replaces_the_tenant_quota_for_that_tenant() {
 }
 
 /// A loopback port nothing listens on (for now).
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[tokio::test]
 async fn an_unreachable_redis_falls_back_to_in_process_limits_without_delay() {
     askpro::metrics::handle();
@@ -220,7 +206,7 @@ async fn an_unreachable_redis_falls_back_to_in_process_limits_without_delay() {
 
 #[tokio::test]
 async fn limits_are_shared_through_redis_again_once_it_is_back() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = redis_url("the Redis rate-limit tests") else { return };
     let redis_address = host_and_port(&url);
     let port = closed_port();
     let proxied_url = url.replacen(&redis_address, &format!("127.0.0.1:{port}"), 1);
