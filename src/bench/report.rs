@@ -128,8 +128,18 @@ impl Report {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{:<22} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>7}",
-            "operation", "calls", "errors", "calls/s", "p50 ms", "p99 ms", "max ms", "vs health", "vs insert", "items"
+            "{:<22} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>7} {:>7}",
+            "operation",
+            "calls",
+            "errors",
+            "calls/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "vs health",
+            "vs insert",
+            "items",
+            "stmts"
         );
         for result in &self.results {
             let name = if result.baseline { format!("{} *", result.operation) } else { result.operation.to_owned() };
@@ -137,7 +147,7 @@ impl Report {
                 Some(m) => {
                     let _ = writeln!(
                         out,
-                        "{:<22} {:>8} {:>7} {:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>10} {:>10} {:>7.1}",
+                        "{:<22} {:>8} {:>7} {:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>10} {:>10} {:>7.1} {:>7}",
                         name,
                         m.calls,
                         m.error_count(),
@@ -147,7 +157,8 @@ impl Report {
                         ms(m.max),
                         ratio(result.throughput_vs_health),
                         ratio(result.throughput_vs_raw_insert),
-                        m.items_per_call
+                        m.items_per_call,
+                        m.statements_per_call.map_or("-".to_owned(), |n| format!("{n:.1}"))
                     );
                 }
                 None => {
@@ -157,6 +168,10 @@ impl Report {
         }
         let _ = writeln!(out, "* baseline. vs health / vs insert: the operation's calls/s divided by the baseline's.");
         let _ = writeln!(out, "Latencies are of successful calls only, measured at the client, end to end over gRPC.");
+        let _ = writeln!(
+            out,
+            "stmts: database statements the server sent per call (BEGIN/COMMIT not counted), independent of load."
+        );
         let errors: Vec<String> = self
             .results
             .iter()

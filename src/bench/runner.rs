@@ -56,6 +56,11 @@ pub struct Measurement {
     pub window_secs: f64,
     /// Some caller stopped early because it ran out of work.
     pub exhausted: bool,
+    /// Database statements the server sent per call (warm-up and failed calls
+    /// included; BEGIN and COMMIT not counted): a cost that does not depend
+    /// on the machine's load. Absent for a server in another process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statements_per_call: Option<f64>,
 }
 
 impl Measurement {
@@ -72,6 +77,8 @@ struct Tally {
     items: u64,
     exhausted: bool,
     last_answer: Option<Instant>,
+    /// Every call made, warm-up and failures included.
+    attempts: u64,
 }
 
 /// Runs `callers` concurrently: unmeasured for `warmup`, then measured for
@@ -83,6 +90,7 @@ pub async fn measure(
 ) -> anyhow::Result<Measurement> {
     let measure_from = Instant::now() + warmup;
     let stop_at = measure_from + duration;
+    let statements_before = crate::store::statements_sent();
     let mut tasks = Vec::with_capacity(callers.len());
     for mut caller in callers {
         tasks.push(tokio::spawn(async move {
@@ -94,6 +102,7 @@ pub async fn measure(
                 }
                 let outcome = caller.call().await;
                 let answered = Instant::now();
+                tally.attempts += 1;
                 if let Err(failure) = &outcome
                     && failure.exhausted
                 {
@@ -118,9 +127,11 @@ pub async fn measure(
     let mut latencies = Vec::new();
     let mut measurement = Measurement::default();
     let mut items = 0;
+    let mut attempts = 0;
     let mut last_answer = measure_from;
     for task in tasks {
         let tally = task.await?;
+        attempts += tally.attempts;
         latencies.extend(tally.latencies);
         for (label, count) in tally.errors {
             *measurement.errors.entry(label).or_default() += count;
@@ -136,6 +147,8 @@ pub async fn measure(
     let window_end = if measurement.exhausted { last_answer } else { last_answer.max(stop_at) };
     let window = window_end.saturating_duration_since(measure_from);
     summarize(&mut measurement, latencies, items, window);
+    let statements = crate::store::statements_sent().saturating_sub(statements_before);
+    measurement.statements_per_call = (attempts > 0).then(|| statements as f64 / attempts as f64);
     Ok(measurement)
 }
 

@@ -6,7 +6,7 @@ use jiff::tz::TimeZone;
 use uuid::Uuid;
 
 use super::Operations;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{BranchId, ServiceId, StaffId, TenantId};
 use crate::domain::local_time::rfc3339_local;
 use crate::domain::slots::{ServiceRules, SlotQuery, available_slots};
 use crate::error::{AlternativeSlot, Error, Result};
@@ -66,17 +66,16 @@ pub async fn check_bookable(
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<BookableSlot> {
-    let branch = branches::get(tx, crate::domain::ids::BranchId(branch_id)).await?.row;
-    let service = services::get(tx, crate::domain::ids::ServiceId(service_id)).await?;
-    staff::get(tx, crate::domain::ids::StaffId(staff_id)).await?;
-    if !staff::offering(tx, branch_id, service_id).await?.contains(&staff_id) {
+    let branch = branches::get_row(tx, BranchId(branch_id)).await?;
+    let service = services::get(tx, ServiceId(service_id)).await?;
+    let member = staff::get(tx, StaffId(staff_id)).await?;
+    // Who offers a service at a branch (what `staff::offering` lists): a
+    // live staff member of the branch with the service among theirs.
+    if member.row.branch_id != branch_id || !member.service_ids.contains(&service_id) {
         return Err(not_bookable("the staff member does not offer this service at this branch"));
     }
     let rules = rules(&service);
-    let mut calendars = calendar::load(tx, &[staff_id], start, start + chrono::Duration::seconds(1), now).await?;
-    for calendar in &mut calendars {
-        calendar.busy.clear();
-    }
+    let calendars = calendar::load_schedules(tx, &[staff_id], start, start + chrono::Duration::seconds(1)).await?;
     let query = SlotQuery {
         time_zone: time_zone(&branch)?,
         from: start.timestamp(),
@@ -132,8 +131,8 @@ async fn alternatives(
 ) -> Result<Vec<AlternativeSlot>> {
     let now = Utc::now();
     let tx = ops.store.read(tenant).await?;
-    let branch = branches::get(&tx, crate::domain::ids::BranchId(branch_id)).await?.row;
-    let service = services::get(&tx, crate::domain::ids::ServiceId(service_id)).await?;
+    let branch = branches::get_row(&tx, BranchId(branch_id)).await?;
+    let service = services::get(&tx, ServiceId(service_id)).await?;
     let staff_ids = staff::offering(&tx, branch_id, service_id).await?;
     let to = start + chrono::Duration::days(ALTERNATIVES_WINDOW_DAYS);
     let calendars = calendar::load(&tx, &staff_ids, start, to, now).await?;

@@ -61,6 +61,11 @@ pub async fn get(tx: &TenantTx, id: BranchId) -> Result<Branch> {
     Ok(Branch { row, phone_numbers })
 }
 
+/// A live branch without its phone numbers (what bookings need).
+pub async fn get_row(tx: &TenantTx, id: BranchId) -> Result<branch::Model> {
+    find_row(tx, id.0).await
+}
+
 /// Whether a live branch with this id exists in the tenant.
 pub async fn exists(tx: &TenantTx, id: Uuid) -> Result<bool> {
     Ok(find_row(tx, id).await.is_ok())

@@ -19,6 +19,25 @@ pub async fn load(
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<StaffCalendar>> {
+    let mut calendars = load_schedules(tx, staff_ids, from, to).await?;
+    let (wide_from, wide_to) = (from - Duration::days(1), to + Duration::days(1));
+    for (staff, start, end) in slot_claims::busy(tx, staff_ids, wide_from, wide_to, now).await? {
+        if let Ok(index) = calendars.binary_search_by_key(&staff, |c| c.staff_id) {
+            calendars[index].busy.push((start.timestamp(), end.timestamp()));
+        }
+    }
+    Ok(calendars)
+}
+
+/// The calendars without their busy time: when a staff member works, not
+/// whom they see. Enough to tell whether a start is on the schedule (a
+/// booking's claim then decides whether it is free). Sorted by staff id.
+pub async fn load_schedules(
+    tx: &TenantTx,
+    staff_ids: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<StaffCalendar>> {
     let (wide_from, wide_to) = (from - Duration::days(1), to + Duration::days(1));
     let mut calendars: HashMap<Uuid, StaffCalendar> =
         staff_ids.iter().map(|&id| (id, StaffCalendar { staff_id: id, ..Default::default() })).collect();
@@ -38,11 +57,6 @@ pub async fn load(
     for (staff, start, end) in time_off::absences(tx, staff_ids, wide_from, wide_to).await? {
         if let Some(calendar) = calendars.get_mut(&staff) {
             calendar.absences.push((start.timestamp(), end.timestamp()));
-        }
-    }
-    for (staff, start, end) in slot_claims::busy(tx, staff_ids, wide_from, wide_to, now).await? {
-        if let Some(calendar) = calendars.get_mut(&staff) {
-            calendar.busy.push((start.timestamp(), end.timestamp()));
         }
     }
     let mut out: Vec<StaffCalendar> = calendars.into_values().collect();

@@ -1,6 +1,6 @@
 //! Stored first responses of create calls, keyed by (scope, method, request_id).
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TryInsertResult};
 
 use super::entities::idempotency_record as record;
 use super::{Scoped, all_set, now};
@@ -10,10 +10,16 @@ pub async fn find(tx: &impl Scoped, method: &str, request_id: &str) -> Result<Op
     Ok(record::Entity::find_by_id((tx.scope_id(), method.to_owned(), request_id.to_owned())).one(tx.conn()).await?)
 }
 
-/// Inserts the record without a response. A racing call with the same
-/// request_id blocks on the key and then fails with a unique violation, which
-/// the transaction runner retries; the retry finds the finished record.
-pub async fn reserve(tx: &impl Scoped, method: &str, request_id: &str, fingerprint: Vec<u8>) -> Result<()> {
+/// Inserts the record without a response, or, when the key is taken, returns
+/// the record that holds it: one statement for a first call and for a retry.
+/// A racing call with the same request_id blocks on the uncommitted key and,
+/// once the first commits, finds its record.
+pub async fn reserve_or_find(
+    tx: &impl Scoped,
+    method: &str,
+    request_id: &str,
+    fingerprint: Vec<u8>,
+) -> Result<Option<record::Model>> {
     let model = record::Model {
         tenant_id: tx.scope_id(),
         method: method.to_owned(),
@@ -22,8 +28,15 @@ pub async fn reserve(tx: &impl Scoped, method: &str, request_id: &str, fingerpri
         response: Vec::new(),
         create_time: now(),
     };
-    record::Entity::insert(all_set::<record::ActiveModel, _>(model)).exec_without_returning(tx.conn()).await?;
-    Ok(())
+    let inserted = record::Entity::insert(all_set::<record::ActiveModel, _>(model))
+        .on_conflict_do_nothing()
+        .exec_without_returning(tx.conn())
+        .await?;
+    match inserted {
+        TryInsertResult::Inserted(rows) if rows > 0 => Ok(None),
+        // The holder's transaction committed (or it was there all along).
+        _ => find(tx, method, request_id).await,
+    }
 }
 
 /// Stores the response of a reserved record (same transaction).

@@ -48,6 +48,16 @@ use crate::error::{Error, Result};
 use db_error::redact_db_error;
 pub use db_error::{classify_db_error, is_unique_violation};
 
+/// Statements this process sent to its databases (BEGIN and COMMIT are not
+/// counted): the benchmark divides it by the calls it made, a cost that does
+/// not depend on how busy the machine is.
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Statements sent so far by every store of this process (see `STATEMENTS`).
+pub fn statements_sent() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// How often a transaction is retried after a serialization failure, deadlock
 /// or racing insert before the caller gets ABORTED.
 const MAX_ATTEMPTS: u32 = 5;
@@ -135,6 +145,10 @@ impl Store {
             .min_connections(if is_sqlite { 1 } else { 0 })
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
+            // Pinging every connection taken from the pool costs a round trip
+            // per transaction; only one idle long enough to have been dropped
+            // (by the server, a proxy or a firewall) is checked first.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false);
         if is_sqlite {
             options.map_sqlx_sqlite_opts(|opts| {
@@ -144,10 +158,13 @@ impl Store {
                     .foreign_keys(true)
             });
         }
-        let db = Database::connect(options).await.map_err(|err| {
+        let mut db = Database::connect(options).await.map_err(|err| {
             tracing::error!(error = %redact_db_error(&err), "cannot connect to the database");
             Error::Unavailable { dependency: "database" }
         })?;
+        db.set_metric_callback(|_| {
+            STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
         let app_role = (db.get_database_backend() == DbBackend::Postgres && !config.database_app_role.is_empty())
             .then(|| config.database_app_role.clone());
         let sqlite_write_gate = is_sqlite.then(|| Arc::new(Mutex::new(())));

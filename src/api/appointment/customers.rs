@@ -153,7 +153,7 @@ pub async fn find_by_phone(
     // The called branch's region reads the caller's national number; an
     // unknown branch (or another tenant's) is NOT_FOUND before any lookup.
     let region = match branch_id {
-        Some(id) => stored_region(&branches::get(&tx, id).await?.row.region_code)?,
+        Some(id) => stored_region(&branches::get_row(&tx, id).await?.region_code)?,
         None => stored_region(&tenants::get(&tx).await?.region_code)?,
     };
     let number = PhoneNumber::parse(&req.phone_number, &region).map_err(|e| Error::invalid("phone_number", e))?;

@@ -48,7 +48,7 @@ pub async fn stats(
 
     let tx = state.store.read(tenant).await?;
     let zone_name = match branch_id {
-        Some(id) => branches::get(&tx, id).await?.row.time_zone,
+        Some(id) => branches::get_row(&tx, id).await?.time_zone,
         None => tenants::get(&tx).await?.time_zone,
     };
     let zone = time_zone(&zone_name)?;

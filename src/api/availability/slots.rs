@@ -58,7 +58,7 @@ pub async fn list(
 
     let now = Utc::now();
     let tx = state.store.read(tenant).await?;
-    let branch = branches::get(&tx, branch_id).await?.row;
+    let branch = branches::get_row(&tx, branch_id).await?;
     let service = services::get(&tx, service_id).await?;
     let offering = staff::offering(&tx, branch_id.0, service_id.0).await?;
     let chosen = if staff_ids.is_empty() {

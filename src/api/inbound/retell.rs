@@ -78,7 +78,7 @@ pub(super) async fn answer_inbound(
     let mut lines = Vec::with_capacity(upcoming.len());
     for appointment in &upcoming {
         if let Entry::Vacant(slot) = zones.entry(appointment.branch_id) {
-            slot.insert(time_zone(&branches::get(tx, BranchId(appointment.branch_id)).await?.row)?);
+            slot.insert(time_zone(&branches::get_row(tx, BranchId(appointment.branch_id)).await?)?);
         }
         if let Entry::Vacant(slot) = names.entry(appointment.service_id) {
             slot.insert(services::get(tx, ServiceId(appointment.service_id)).await?.display_name);

@@ -184,7 +184,7 @@ async fn secure_slot(tx: &TenantTx, req: &BookRequest, at: DateTime<Utc>) -> Res
         SlotChoice::Hold { id: hold_id, key } => {
             let hold = live_hold(tx, *hold_id, key, at).await?;
             let service = services::get(tx, ServiceId(hold.service_id)).await?;
-            let branch = branches::get(tx, BranchId(hold.branch_id)).await?.row;
+            let branch = branches::get_row(tx, BranchId(hold.branch_id)).await?;
             let (block_start, block_end) = rules(&service).blocked_range(hold.start_time.timestamp());
             hand_over(tx, &hold, id, at).await?;
             let placement = Placement {

@@ -110,7 +110,7 @@ async fn create(
     let Some(service) = service_for(tx, &member.service_ids, booking).await? else {
         return Ok(rejected("the organizer's staff member offers no service"));
     };
-    let branch = branches::get(tx, BranchId(member.row.branch_id)).await?.row;
+    let branch = branches::get_row(tx, BranchId(member.row.branch_id)).await?;
     let attendee = &booking.attendees[0];
     let Some(phone_text) = attendee.phone_number.as_deref() else {
         return Ok(rejected(
