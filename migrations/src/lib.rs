@@ -10,6 +10,7 @@ mod m20261124_000001_foundation;
 mod m20261124_000002_booking;
 mod m20261124_000003_list_indexes;
 mod m20261124_000004_webhooks;
+mod m20261206_000005_claims_by_end;
 pub mod sql;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_booking::Migration),
             Box::new(m20261124_000003_list_indexes::Migration),
             Box::new(m20261124_000004_webhooks::Migration),
+            Box::new(m20261206_000005_claims_by_end::Migration),
         ]
     }
 }
