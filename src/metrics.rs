@@ -27,6 +27,10 @@ pub const DB_POOL_MAX_CONNECTIONS: &str = "askpro_db_pool_max_connections";
 pub const CACHE_HITS_TOTAL: &str = "askpro_cache_hits_total";
 /// Cache lookups that went to the database, by `cache`.
 pub const CACHE_MISSES_TOTAL: &str = "askpro_cache_misses_total";
+/// Entries a cache dropped to stay within its bound.
+pub const CACHE_EVICTIONS_TOTAL: &str = "askpro_cache_evictions_total";
+/// Entries a cache holds.
+pub const CACHE_ENTRIES: &str = "askpro_cache_entries";
 /// Holds not yet expired, converted or released, over all tenants.
 pub const HOLDS_ACTIVE: &str = "askpro_holds_active";
 /// 1 while a dependency answers its health check, 0 while not, by `component`
@@ -77,6 +81,8 @@ fn describe() {
     describe_gauge!(DB_POOL_MAX_CONNECTIONS, "the database pool's maximum size");
     describe_counter!(CACHE_HITS_TOTAL, "cache lookups answered from the cache, by cache");
     describe_counter!(CACHE_MISSES_TOTAL, "cache lookups that went to the database, by cache");
+    describe_counter!(CACHE_EVICTIONS_TOTAL, "entries a cache dropped to stay within its bound, by cache");
+    describe_gauge!(CACHE_ENTRIES, "entries a cache holds, by cache");
     describe_gauge!(HOLDS_ACTIVE, "holds not yet expired, booked or released, over all tenants");
     describe_gauge!(DEPENDENCY_UP, "1 while a dependency passes its health check, by component");
     describe_gauge!(WEBHOOK_OUTBOX_DEPTH, "webhook deliveries waiting for an attempt, over all tenants");

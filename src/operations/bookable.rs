@@ -6,12 +6,12 @@ use jiff::tz::TimeZone;
 use uuid::Uuid;
 
 use super::Operations;
-use crate::domain::ids::{BranchId, ServiceId, StaffId, TenantId};
+use crate::domain::ids::TenantId;
 use crate::domain::local_time::rfc3339_local;
 use crate::domain::slots::{ServiceRules, SlotQuery, available_slots};
 use crate::error::{AlternativeSlot, Error, Result};
 use crate::store::entities::{branch, service};
-use crate::store::{TenantTx, branches, calendar, services, staff};
+use crate::store::{TenantConfig, TenantTx, calendar};
 
 /// How far past a taken slot alternatives are searched.
 const ALTERNATIVES_WINDOW_DAYS: i64 = 7;
@@ -60,22 +60,24 @@ fn not_bookable(message: impl Into<String>) -> Error {
 /// Other bookings are not considered: claiming the time decides that.
 pub async fn check_bookable(
     tx: &TenantTx,
+    config: &TenantConfig,
     branch_id: Uuid,
     service_id: Uuid,
     staff_id: Uuid,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<BookableSlot> {
-    let branch = branches::get_row(tx, BranchId(branch_id)).await?;
-    let service = services::get(tx, ServiceId(service_id)).await?;
-    let member = staff::get(tx, StaffId(staff_id)).await?;
+    let branch = config.branch(branch_id)?.clone();
+    let service = config.service(service_id)?.clone();
+    let member = config.staff(staff_id)?;
     // Who offers a service at a branch (what `staff::offering` lists): a
     // live staff member of the branch with the service among theirs.
     if member.row.branch_id != branch_id || !member.service_ids.contains(&service_id) {
         return Err(not_bookable("the staff member does not offer this service at this branch"));
     }
     let rules = rules(&service);
-    let calendars = calendar::load_schedules(tx, &[staff_id], start, start + chrono::Duration::seconds(1)).await?;
+    let calendars =
+        calendar::load_schedules(tx, config, &[staff_id], start, start + chrono::Duration::seconds(1)).await?;
     let query = SlotQuery {
         time_zone: time_zone(&branch)?,
         from: start.timestamp(),
@@ -130,20 +132,21 @@ async fn alternatives(
     start: DateTime<Utc>,
 ) -> Result<Vec<AlternativeSlot>> {
     let now = Utc::now();
+    let config = ops.store.tenant_config(tenant).await?;
+    let branch = config.branch(branch_id)?;
+    let service = config.service(service_id)?;
+    let staff_ids = config.offering(branch_id, service_id);
     let tx = ops.store.read(tenant).await?;
-    let branch = branches::get_row(&tx, BranchId(branch_id)).await?;
-    let service = services::get(&tx, ServiceId(service_id)).await?;
-    let staff_ids = staff::offering(&tx, branch_id, service_id).await?;
     let to = start + chrono::Duration::days(ALTERNATIVES_WINDOW_DAYS);
-    let calendars = calendar::load(&tx, &staff_ids, start, to, now).await?;
+    let calendars = calendar::load(&tx, &config, &staff_ids, start, to, now).await?;
     tx.commit().await?;
-    let tz = time_zone(&branch)?;
+    let tz = time_zone(branch)?;
     let query = SlotQuery {
         time_zone: tz.clone(),
         from: start.timestamp(),
         to: to.timestamp(),
         now: now.timestamp(),
-        rules: rules(&service),
+        rules: rules(service),
     };
     Ok(available_slots(&query, &calendars)
         .into_iter()

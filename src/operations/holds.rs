@@ -68,12 +68,15 @@ impl HoldRequest {
 
 /// Holds a bookable, free slot; a taken one answers SLOT_TAKEN with alternatives.
 pub async fn hold(ops: &Operations, tenant: TenantId, req: HoldRequest) -> Result<pb::HoldSlotResponse> {
+    let config = ops.store.tenant_config(tenant).await?;
     let result = ops
         .store
         .write_with(tenant, async |tx| {
             let at = now();
             create_once(tx, "HoldSlot", &req.request_id, &req.fingerprint, async {
-                let slot = check_bookable(tx, req.branch_id.0, req.service_id.0, req.staff_id.0, req.start, at).await?;
+                let slot =
+                    check_bookable(tx, &config, req.branch_id.0, req.service_id.0, req.staff_id.0, req.start, at)
+                        .await?;
                 let expire_time = at + chrono::Duration::seconds(req.ttl_seconds);
                 let id = Uuid::now_v7();
                 let claim = Claim {

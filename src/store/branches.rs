@@ -37,6 +37,7 @@ pub struct BranchChanges {
 }
 
 pub async fn create(tx: &TenantTx, new: NewBranch) -> Result<Branch> {
+    tx.config_changed();
     let at = now();
     let row = branch::Model {
         tenant_id: tx.tenant().0,
@@ -91,6 +92,7 @@ pub async fn list(tx: &TenantTx, page: &PageRequest) -> Result<Vec<Branch>> {
 }
 
 pub async fn update(tx: &TenantTx, id: BranchId, changes: BranchChanges, expected_etag: &str) -> Result<Branch> {
+    tx.config_changed();
     let current = find_row(tx, id.0).await?;
     check_etag(expected_etag, current.revision)?;
     let mut next = current.clone();
@@ -124,6 +126,7 @@ pub async fn update(tx: &TenantTx, id: BranchId, changes: BranchChanges, expecte
 }
 
 pub async fn delete(tx: &TenantTx, id: BranchId, expected_etag: &str) -> Result<()> {
+    tx.config_changed();
     let current = find_row(tx, id.0).await?;
     check_etag(expected_etag, current.revision)?;
     let staff_count = staff::Entity::find()

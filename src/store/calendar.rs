@@ -1,12 +1,12 @@
 //! Loads what the slot engine needs for some staff over a time window:
-//! weekly hours, date overrides, absences, and the busy ranges of live
-//! appointments and holds.
+//! weekly hours (from the tenant's configuration), date overrides,
+//! absences, and the busy ranges of live appointments and holds.
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{TenantTx, slot_claims, time_off, working_hours};
+use super::{TenantConfig, TenantTx, slot_claims, time_off};
 use crate::domain::slots::StaffCalendar;
 use crate::error::Result;
 
@@ -14,12 +14,13 @@ use crate::error::Result;
 /// widened by a day each side: local days and buffers reach past it.
 pub async fn load(
     tx: &TenantTx,
+    config: &TenantConfig,
     staff_ids: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<StaffCalendar>> {
-    let mut calendars = load_schedules(tx, staff_ids, from, to).await?;
+    let mut calendars = load_schedules(tx, config, staff_ids, from, to).await?;
     let (wide_from, wide_to) = (from - Duration::days(1), to + Duration::days(1));
     for (staff, start, end) in slot_claims::busy(tx, staff_ids, wide_from, wide_to, now).await? {
         if let Ok(index) = calendars.binary_search_by_key(&staff, |c| c.staff_id) {
@@ -34,6 +35,7 @@ pub async fn load(
 /// booking's claim then decides whether it is free). Sorted by staff id.
 pub async fn load_schedules(
     tx: &TenantTx,
+    config: &TenantConfig,
     staff_ids: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -41,10 +43,8 @@ pub async fn load_schedules(
     let (wide_from, wide_to) = (from - Duration::days(1), to + Duration::days(1));
     let mut calendars: HashMap<Uuid, StaffCalendar> =
         staff_ids.iter().map(|&id| (id, StaffCalendar { staff_id: id, ..Default::default() })).collect();
-    for (staff, interval) in working_hours::of_staff_many(tx, staff_ids).await? {
-        if let Some(calendar) = calendars.get_mut(&staff) {
-            calendar.weekly.push(interval);
-        }
+    for (staff, calendar) in &mut calendars {
+        calendar.weekly = config.weekly_hours(*staff).to_vec();
     }
     // Local dates around the window, in any zone: a day either side covers every offset.
     let first = date_of(wide_from - Duration::days(1));

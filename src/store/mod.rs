@@ -11,6 +11,7 @@ pub mod appointments;
 pub mod branches;
 pub mod calendar;
 pub mod calls;
+pub mod config_cache;
 pub mod customers;
 pub mod dashboard;
 pub mod db_error;
@@ -45,6 +46,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::config::Config;
 use crate::domain::ids::TenantId;
 use crate::error::{Error, Result};
+pub use config_cache::{ConfigCache, TenantConfig};
 use db_error::redact_db_error;
 pub use db_error::{classify_db_error, is_unique_violation};
 
@@ -70,6 +72,7 @@ pub struct Store {
     /// makes "check, then insert" atomic within the process instead of
     /// failing with SQLITE_BUSY half-way.
     sqlite_write_gate: Option<Arc<Mutex<()>>>,
+    config_cache: ConfigCache,
 }
 
 /// What a transaction does in this process once it has committed (tell
@@ -83,6 +86,9 @@ pub struct TenantTx {
     tenant: TenantId,
     _write_gate: Option<OwnedMutexGuard<()>>,
     after_commit: std::sync::Mutex<Vec<AfterCommit>>,
+    /// Set by the repositories that write the tenant's booking configuration.
+    config_changed: std::sync::atomic::AtomicBool,
+    config_cache: ConfigCache,
 }
 
 impl TenantTx {
@@ -102,8 +108,27 @@ impl TenantTx {
         }
     }
 
+    /// Marks that this transaction writes the tenant's booking configuration
+    /// (see `config_cache`): on commit every replica forgets its copy.
+    pub fn config_changed(&self) {
+        self.config_changed.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub async fn commit(self) -> Result<()> {
+        let config_changed = self.config_changed.load(std::sync::atomic::Ordering::Relaxed);
+        if config_changed && self.txn.get_database_backend() == DbBackend::Postgres {
+            // Delivered to every listening replica when (and only if) this commits.
+            let statement = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [config_cache::CHANNEL.into(), self.tenant.to_string().into()],
+            );
+            self.txn.execute_raw(statement).await?;
+        }
         self.txn.commit().await?;
+        if config_changed {
+            self.config_cache.invalidate(self.tenant);
+        }
         let actions = self.after_commit.into_inner().unwrap_or_default();
         for action in actions {
             action();
@@ -168,7 +193,10 @@ impl Store {
         let app_role = (db.get_database_backend() == DbBackend::Postgres && !config.database_app_role.is_empty())
             .then(|| config.database_app_role.clone());
         let sqlite_write_gate = is_sqlite.then(|| Arc::new(Mutex::new(())));
-        Ok(Self { db, app_role, sqlite_write_gate })
+        // SQLite is one process: it hears every change from the start. A
+        // PostgreSQL replica bypasses the cache until its listener runs.
+        let config_cache = ConfigCache::new(config.config_cache, is_sqlite);
+        Ok(Self { db, app_role, sqlite_write_gate, config_cache })
     }
 
     /// Applies pending migrations (as the connecting role, which owns the schema).
@@ -201,7 +229,7 @@ impl Store {
     /// Begins a read transaction of `tenant`.
     pub async fn read(&self, tenant: TenantId) -> Result<TenantTx> {
         let txn = self.begin(Some(tenant)).await?;
-        Ok(TenantTx { txn, tenant, _write_gate: None, after_commit: Default::default() })
+        Ok(self.tenant_tx(txn, tenant, None))
     }
 
     /// Runs `read` in a read transaction of `tenant` and commits it: the
@@ -218,7 +246,7 @@ impl Store {
     pub async fn write(&self, tenant: TenantId) -> Result<TenantTx> {
         let gate = self.write_gate().await;
         let txn = self.begin(Some(tenant)).await?;
-        Ok(TenantTx { txn, tenant, _write_gate: gate, after_commit: Default::default() })
+        Ok(self.tenant_tx(txn, tenant, gate))
     }
 
     /// Runs `write` in a write transaction of `tenant` and commits it, all
@@ -251,6 +279,34 @@ impl Store {
             Ok(out)
         })
         .await
+    }
+
+    fn tenant_tx(&self, txn: DatabaseTransaction, tenant: TenantId, gate: Option<OwnedMutexGuard<()>>) -> TenantTx {
+        TenantTx {
+            txn,
+            tenant,
+            _write_gate: gate,
+            after_commit: Default::default(),
+            config_changed: Default::default(),
+            config_cache: self.config_cache.clone(),
+        }
+    }
+
+    /// The tenant's booking configuration: from the cache, or read in a
+    /// transaction of its own (and kept, unless it changed meanwhile).
+    pub async fn tenant_config(&self, tenant: TenantId) -> Result<Arc<TenantConfig>> {
+        if let Some(config) = self.config_cache.get(tenant) {
+            return Ok(config);
+        }
+        let generation = self.config_cache.generation();
+        let config = Arc::new(self.read_with(tenant, async |tx| config_cache::load(tx).await).await?);
+        self.config_cache.store(tenant, config.clone(), generation);
+        Ok(config)
+    }
+
+    /// The configuration cache, for its listener and for tests.
+    pub fn config_cache(&self) -> &ConfigCache {
+        &self.config_cache
     }
 
     /// Begins a platform-wide transaction (see `PlatformTx`).

@@ -41,6 +41,7 @@ pub struct ServiceChanges {
 }
 
 pub async fn create(tx: &TenantTx, new: NewService) -> Result<service::Model> {
+    tx.config_changed();
     let at = now();
     let t = new.timings;
     let row = service::Model {
@@ -103,6 +104,7 @@ pub async fn update(
     changes: ServiceChanges,
     expected_etag: &str,
 ) -> Result<service::Model> {
+    tx.config_changed();
     let current = get(tx, id).await?;
     check_etag(expected_etag, current.revision)?;
     let mut next = current.clone();
@@ -126,6 +128,7 @@ pub async fn update(
 }
 
 pub async fn delete(tx: &TenantTx, id: ServiceId, expected_etag: &str) -> Result<()> {
+    tx.config_changed();
     let current = get(tx, id).await?;
     check_etag(expected_etag, current.revision)?;
     // The staff offering it change too: their etags must move.

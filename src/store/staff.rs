@@ -37,6 +37,7 @@ pub struct StaffChanges {
 }
 
 pub async fn create(tx: &TenantTx, new: NewStaff) -> Result<StaffMember> {
+    tx.config_changed();
     check_references(tx, Some(new.branch_id), Some(&new.service_ids)).await?;
     let at = now();
     let row = staff::Model {
@@ -84,6 +85,7 @@ pub async fn list(tx: &TenantTx, page: &PageRequest, branch_id: Option<Uuid>) ->
 }
 
 pub async fn update(tx: &TenantTx, id: StaffId, changes: StaffChanges, expected_etag: &str) -> Result<StaffMember> {
+    tx.config_changed();
     let current = find_row(tx, id.0).await?;
     check_etag(expected_etag, current.revision)?;
     check_references(tx, changes.branch_id, changes.service_ids.as_deref()).await?;
@@ -108,6 +110,7 @@ pub async fn update(tx: &TenantTx, id: StaffId, changes: StaffChanges, expected_
 }
 
 pub async fn delete(tx: &TenantTx, id: StaffId, expected_etag: &str) -> Result<()> {
+    tx.config_changed();
     let current = find_row(tx, id.0).await?;
     check_etag(expected_etag, current.revision)?;
     let mut next = current.clone();

@@ -12,6 +12,7 @@ pub use crate::domain::slots::WeeklyInterval;
 
 /// Replaces the whole week of `staff_id`.
 pub async fn replace(tx: &TenantTx, staff_id: Uuid, intervals: &[WeeklyInterval]) -> Result<()> {
+    tx.config_changed();
     working_hours::Entity::delete_many()
         .filter(working_hours::Column::TenantId.eq(tx.tenant().0))
         .filter(working_hours::Column::StaffId.eq(staff_id))

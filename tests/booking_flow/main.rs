@@ -9,6 +9,7 @@
 mod appointments;
 #[path = "../common/mod.rs"]
 mod common;
+mod config_cache;
 mod holds;
 mod isolation;
 mod reschedule;

@@ -15,7 +15,7 @@ use crate::domain::validate::{TimeZoneName, Violations};
 use crate::error::{Error, Result};
 use crate::operations::bookable::{rules, time_zone};
 use crate::proto::availability::v1 as pb;
-use crate::store::{branches, calendar, services, staff};
+use crate::store::calendar;
 
 const MAX_RANGE_DAYS: i64 = 62;
 const DEFAULT_SLOTS: i32 = 100;
@@ -57,16 +57,16 @@ pub async fn list(
     } as usize;
 
     let now = Utc::now();
-    let tx = state.store.read(tenant).await?;
-    let branch = branches::get_row(&tx, branch_id).await?;
-    let service = services::get(&tx, service_id).await?;
-    let offering = staff::offering(&tx, branch_id.0, service_id.0).await?;
+    let config = state.store.tenant_config(tenant).await?;
+    let branch = config.branch(branch_id.0)?;
+    let service = config.service(service_id.0)?;
+    let offering = config.offering(branch_id.0, service_id.0);
     let chosen = if staff_ids.is_empty() {
         offering
     } else {
         for id in &staff_ids {
             // Unknown (or another tenant's) staff is NOT_FOUND, as everywhere.
-            staff::get(&tx, StaffId(*id)).await?;
+            config.staff(*id)?;
             if !offering.contains(id) {
                 return Err(Error::FailedPrecondition {
                     reason: "FAILED_PRECONDITION",
@@ -76,16 +76,16 @@ pub async fn list(
         }
         staff_ids
     };
-    let calendars = calendar::load(&tx, &chosen, from, to, now).await?;
-    tx.commit().await?;
+    let calendars =
+        state.store.read_with(tenant, async |tx| calendar::load(tx, &config, &chosen, from, to, now).await).await?;
 
-    let branch_zone = time_zone(&branch)?;
+    let branch_zone = time_zone(branch)?;
     let query = SlotQuery {
         time_zone: branch_zone.clone(),
         from: from.timestamp(),
         to: to.timestamp(),
         now: now.timestamp(),
-        rules: rules(&service),
+        rules: rules(service),
     };
     let mut slots: Vec<_> = available_slots(&query, &calendars)
         .into_iter()
@@ -102,7 +102,7 @@ pub async fn list(
         Some(name) => TimeZone::get(name.as_str()).map_err(Error::internal)?,
         None => branch_zone,
     };
-    let zone_name = output_zone.map(|z| z.into_inner()).unwrap_or(branch.time_zone);
+    let zone_name = output_zone.map(|z| z.into_inner()).unwrap_or_else(|| branch.time_zone.clone());
     Ok(pb::ListAvailableSlotsResponse {
         slots: slots
             .into_iter()

@@ -8,7 +8,7 @@ use super::{NewAppointment, claim_time, record_new};
 use crate::convert::appointment::status_from;
 use crate::convert::instant;
 use crate::domain::appointment::{Source, Status};
-use crate::domain::ids::{BranchId, ServiceId, TenantId};
+use crate::domain::ids::TenantId;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::validate::{RegionCode, Violations, free_text, optional_email};
 use crate::error::{Error, Result};
@@ -18,7 +18,7 @@ use crate::operations::idempotency::{create_once, fingerprint, validate_request_
 use crate::operations::{Operations, customers};
 use crate::proto::appointment::v1 as pb;
 use crate::store::entities::customer;
-use crate::store::{TenantTx, branches, holds, now, services};
+use crate::store::{TenantConfig, TenantTx, holds, now};
 
 /// Where the booked time comes from.
 #[derive(Clone)]
@@ -147,12 +147,13 @@ impl BookRequest {
 /// same request id returns the first answer; a taken time answers
 /// SLOT_TAKEN with alternatives.
 pub async fn book(ops: &Operations, tenant: TenantId, req: BookRequest) -> Result<pb::CreateAppointmentResponse> {
+    let config = ops.store.tenant_config(tenant).await?;
     let result = ops
         .store
         .write_with(tenant, async |tx| {
             let at = now();
             create_once(tx, "CreateAppointment", &req.request_id, &req.fingerprint, async {
-                let (new, region_code) = secure_slot(tx, &req, at).await?;
+                let (new, region_code) = secure_slot(tx, &config, &req, at).await?;
                 let (customer, customer_is_new) = resolve_customer(tx, &req.customer, &region_code).await?;
                 let (appointment, customer) = record_new(ops, tx, new, customer, customer_is_new, at).await?;
                 Ok(pb::CreateAppointmentResponse { appointment: Some(appointment), customer: Some(customer) })
@@ -178,14 +179,19 @@ pub async fn book(ops: &Operations, tenant: TenantId, req: BookRequest) -> Resul
 /// handed over (its claim given up and taken again in this transaction); an
 /// explicit slot must be bookable and free. Returns the appointment to write
 /// and its branch's region (for reading a new customer's number).
-async fn secure_slot(tx: &TenantTx, req: &BookRequest, at: DateTime<Utc>) -> Result<(NewAppointment, String)> {
+async fn secure_slot(
+    tx: &TenantTx,
+    config: &TenantConfig,
+    req: &BookRequest,
+    at: DateTime<Utc>,
+) -> Result<(NewAppointment, String)> {
     let id = Uuid::now_v7();
     let (branch_id, service_id, placement, region_code) = match &req.slot {
         SlotChoice::Hold { id: hold_id, key } => {
             let hold = live_hold(tx, *hold_id, key, at).await?;
-            let service = services::get(tx, ServiceId(hold.service_id)).await?;
-            let branch = branches::get_row(tx, BranchId(hold.branch_id)).await?;
-            let (block_start, block_end) = rules(&service).blocked_range(hold.start_time.timestamp());
+            let service = config.service(hold.service_id)?;
+            let branch = config.branch(hold.branch_id)?;
+            let (block_start, block_end) = rules(service).blocked_range(hold.start_time.timestamp());
             hand_over(tx, &hold, id, at).await?;
             let placement = Placement {
                 staff_id: hold.staff_id,
@@ -194,10 +200,10 @@ async fn secure_slot(tx: &TenantTx, req: &BookRequest, at: DateTime<Utc>) -> Res
                 block_start: DateTime::from_timestamp(block_start, 0).unwrap_or(hold.start_time),
                 block_end: DateTime::from_timestamp(block_end, 0).unwrap_or(hold.end_time),
             };
-            (hold.branch_id, hold.service_id, placement, branch.region_code)
+            (hold.branch_id, hold.service_id, placement, branch.region_code.clone())
         }
         SlotChoice::Explicit { branch, service, staff, start } => {
-            let slot = check_bookable(tx, *branch, *service, *staff, *start, at).await?;
+            let slot = check_bookable(tx, config, *branch, *service, *staff, *start, at).await?;
             (*branch, *service, slot.placement, slot.branch.region_code)
         }
     };

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{illegal, move_to, status_of};
 use crate::convert::instant;
-use crate::domain::ids::{ServiceId, TenantId};
+use crate::domain::ids::TenantId;
 use crate::domain::validate::Violations;
 use crate::error::{Error, Result};
 use crate::operations::Operations;
@@ -15,7 +15,7 @@ use crate::operations::holds::{hand_over, live_hold, validate_hold_key};
 use crate::operations::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::proto::appointment::v1 as pb;
 use crate::store::entities::appointment;
-use crate::store::{TenantTx, appointments, check_etag, now, services};
+use crate::store::{TenantConfig, TenantTx, appointments, check_etag, now};
 
 /// A validated RescheduleAppointment request.
 pub struct RescheduleRequest {
@@ -56,6 +56,7 @@ pub async fn reschedule(
     tenant: TenantId,
     req: RescheduleRequest,
 ) -> Result<pb::RescheduleAppointmentResponse> {
+    let config = ops.store.tenant_config(tenant).await?;
     let result = ops
         .store
         .write_with(tenant, async |tx| {
@@ -67,7 +68,7 @@ pub async fn reschedule(
                 if !status.is_active() {
                     return Err(illegal(status, "rescheduled"));
                 }
-                let placement = new_placement(tx, &req, &current, at).await?;
+                let placement = new_placement(tx, &config, &req, &current, at).await?;
                 let appointment = move_to(ops, tx, &current, &placement, None, at).await?;
                 Ok(pb::RescheduleAppointmentResponse { appointment: Some(appointment) })
             })
@@ -89,6 +90,7 @@ pub async fn reschedule(
 /// explicit start that must be bookable.
 async fn new_placement(
     tx: &TenantTx,
+    config: &TenantConfig,
     req: &RescheduleRequest,
     current: &appointment::Model,
     at: DateTime<Utc>,
@@ -108,8 +110,8 @@ async fn new_placement(
                     message: "the hold is for another branch or service".into(),
                 });
             }
-            let service = services::get(tx, ServiceId(current.service_id)).await?;
-            let (block_start, block_end) = rules(&service).blocked_range(hold.start_time.timestamp());
+            let service = config.service(current.service_id)?;
+            let (block_start, block_end) = rules(service).blocked_range(hold.start_time.timestamp());
             hand_over(tx, &hold, current.id, at).await?;
             Ok(Placement {
                 staff_id: hold.staff_id,
@@ -122,7 +124,7 @@ async fn new_placement(
         None => {
             let staff = req.staff_id.unwrap_or(current.staff_id);
             let start = req.start.ok_or_else(|| Error::invalid("start_time", "is required"))?;
-            let slot = check_bookable(tx, current.branch_id, current.service_id, staff, start, at).await?;
+            let slot = check_bookable(tx, config, current.branch_id, current.service_id, staff, start, at).await?;
             Ok(slot.placement)
         }
     }
