@@ -57,6 +57,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     let cleanup = tokio::spawn(crate::jobs::hold_cleanup::run_periodically(state.store.clone()));
     let feed_listener = tokio::spawn(state.ops.feed.clone().listen());
     let config_listener = tokio::spawn(crate::store::config_cache::listen(state.store.clone()));
+    let config_warm_up = tokio::spawn(crate::store::config_cache::warm_up(state.store.clone()));
     let statistics = tokio::spawn(crate::jobs::sqlite_statistics::run_periodically(state.store.clone()));
     let webhooks = tokio::spawn(crate::jobs::webhook_delivery::Worker::new(state.store.clone(), &state.config).run());
     let retention = tokio::spawn(crate::jobs::webhook_retention::run_periodically(
@@ -154,6 +155,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     cleanup.abort();
     feed_listener.abort();
     config_listener.abort();
+    config_warm_up.abort();
     statistics.abort();
     webhooks.abort();
     retention.abort();

@@ -193,8 +193,10 @@ async fn seed_and_measure(args: &BenchArgs, store: &Store, address: &str) -> any
         let callers = (0..concurrency).map(|index| workload.caller(op, index)).collect();
         let mut measurement = runner::measure(callers, warmup, duration).await?;
         if args.target.is_some() {
-            // The counter sees this process's statements, not the target's.
+            // These see this process (the bench client), not the target server.
             measurement.statements_per_call = None;
+            measurement.cpu_us_per_call = None;
+            measurement.rss_mb = None;
         }
         results.push(OpResult::measured(op, measurement));
     }

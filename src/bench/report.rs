@@ -128,18 +128,21 @@ impl Report {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{:<22} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>7} {:>7}",
+            "{:<22} {:>8} {:>7} {:>10} {:>9} {:>9} {:>7} {:>9} {:>10} {:>10} {:>7} {:>7} {:>8} {:>7}",
             "operation",
             "calls",
             "errors",
             "calls/s",
             "p50 ms",
             "p99 ms",
+            "p99/p50",
             "max ms",
             "vs health",
             "vs insert",
             "items",
-            "stmts"
+            "stmts",
+            "cpu µs",
+            "rss MB"
         );
         for result in &self.results {
             let name = if result.baseline { format!("{} *", result.operation) } else { result.operation.to_owned() };
@@ -147,18 +150,21 @@ impl Report {
                 Some(m) => {
                     let _ = writeln!(
                         out,
-                        "{:<22} {:>8} {:>7} {:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>10} {:>10} {:>7.1} {:>7}",
+                        "{:<22} {:>8} {:>7} {:>10.1} {:>9.3} {:>9.3} {:>7.1} {:>9.3} {:>10} {:>10} {:>7.1} {:>7} {:>8} {:>7}",
                         name,
                         m.calls,
                         m.error_count(),
                         m.throughput,
                         ms(m.p50),
                         ms(m.p99),
+                        if m.p50.is_zero() { 0.0 } else { m.p99.as_secs_f64() / m.p50.as_secs_f64() },
                         ms(m.max),
                         ratio(result.throughput_vs_health),
                         ratio(result.throughput_vs_raw_insert),
                         m.items_per_call,
-                        m.statements_per_call.map_or("-".to_owned(), |n| format!("{n:.1}"))
+                        m.statements_per_call.map_or("-".to_owned(), |n| format!("{n:.1}")),
+                        m.cpu_us_per_call.map_or("-".to_owned(), |n| format!("{n:.0}")),
+                        m.rss_mb.map_or("-".to_owned(), |n| format!("{n:.0}"))
                     );
                 }
                 None => {
@@ -171,6 +177,11 @@ impl Report {
         let _ = writeln!(
             out,
             "stmts: database statements the server sent per call (BEGIN/COMMIT not counted), independent of load."
+        );
+        let _ = writeln!(
+            out,
+            "cpu µs: CPU time of the whole process per call (in-process: server and bench client together); rss MB: \
+             resident memory after the operation."
         );
         let errors: Vec<String> = self
             .results

@@ -61,6 +61,14 @@ pub struct Measurement {
     /// on the machine's load. Absent for a server in another process.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statements_per_call: Option<f64>,
+    /// CPU time (user + system) of the whole process per call, in µs: with an
+    /// in-process server that is the server and the bench's own client
+    /// together. Absent for a server in another process, or off Linux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_us_per_call: Option<f64>,
+    /// Resident memory of the process after the operation ran, in MB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_mb: Option<f64>,
 }
 
 impl Measurement {
@@ -91,6 +99,7 @@ pub async fn measure(
     let measure_from = Instant::now() + warmup;
     let stop_at = measure_from + duration;
     let statements_before = crate::store::statements_sent();
+    let cpu_before = process_cpu();
     let mut tasks = Vec::with_capacity(callers.len());
     for mut caller in callers {
         tasks.push(tokio::spawn(async move {
@@ -149,6 +158,12 @@ pub async fn measure(
     summarize(&mut measurement, latencies, items, window);
     let statements = crate::store::statements_sent().saturating_sub(statements_before);
     measurement.statements_per_call = (attempts > 0).then(|| statements as f64 / attempts as f64);
+    if let (Some(before), Some(after)) = (cpu_before, process_cpu())
+        && attempts > 0
+    {
+        measurement.cpu_us_per_call = Some((after - before).as_secs_f64() * 1e6 / attempts as f64);
+    }
+    measurement.rss_mb = resident_mb();
     Ok(measurement)
 }
 
@@ -168,6 +183,26 @@ fn summarize(measurement: &mut Measurement, mut latencies: Vec<Duration>, items:
     measurement.items_per_call = items as f64 / calls as f64;
 }
 
+/// CPU time (user + system) this process used so far, from /proc/self/stat
+/// (Linux; None elsewhere). Its unit is the kernel's clock tick, 100 per
+/// second on every Linux this runs on (USER_HZ; sysconf would need libc).
+fn process_cpu() -> Option<Duration> {
+    const TICKS_PER_SECOND: u64 = 100;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; fields 14 and 15 follow its ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
+}
+
+/// This process's resident memory in MB, from /proc/self/status (Linux).
+fn resident_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 /// Nearest-rank percentile of sorted values (p99 of 100 values is the 99th).
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -180,6 +215,20 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_usage_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            let before = process_cpu().expect("cpu time");
+            let mut x = 0u64;
+            for i in 0..50_000_000u64 {
+                x = x.wrapping_add(i * i);
+            }
+            std::hint::black_box(x);
+            assert!(process_cpu().expect("cpu time") >= before);
+            assert!(resident_mb().expect("rss") > 1.0);
+        }
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

@@ -279,6 +279,43 @@ pub async fn listen(store: super::Store) {
     }
 }
 
+/// Fills the cache with every tenant's configuration (up to its bound) once
+/// the cache is in use, so a replica's first calls after a start find it
+/// warm. Failures are logged: a cold cache only costs a database read.
+pub async fn warm_up(store: super::Store) {
+    let cache = store.config_cache().clone();
+    let waiting = std::time::Instant::now();
+    while !cache.is_active() {
+        if !cache.enabled || waiting.elapsed() > Duration::from_secs(30) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ids = match store.platform_read().await {
+        Ok(tx) => {
+            let ids = super::tenants::ids(&tx, MAX_TENANTS).await;
+            let _ = tx.commit().await;
+            ids
+        }
+        Err(err) => Err(err),
+    };
+    let ids = match ids {
+        Ok(ids) => ids,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not warm the configuration cache");
+            return;
+        }
+    };
+    let mut warmed = 0;
+    for id in &ids {
+        match store.tenant_config(TenantId(*id)).await {
+            Ok(_) => warmed += 1,
+            Err(err) => tracing::warn!(tenant_id = %id, error = %err, "could not warm a tenant's configuration"),
+        }
+    }
+    tracing::info!(tenants = warmed, "configuration cache warmed");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

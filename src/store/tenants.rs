@@ -55,6 +55,19 @@ pub async fn exists(tx: &PlatformTx, id: Uuid) -> Result<bool> {
     Ok(tenant::Entity::find_by_id(id).one(tx.conn()).await?.is_some())
 }
 
+/// The ids of the first `limit` tenants (warming caches at start).
+pub async fn ids(tx: &PlatformTx, limit: u64) -> Result<Vec<Uuid>> {
+    use sea_orm::QuerySelect;
+    Ok(tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .order_by_asc(tenant::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(tx.conn())
+        .await?)
+}
+
 pub async fn list(tx: &PlatformTx, page: &PageRequest) -> Result<Vec<tenant::Model>> {
     let mut query = tenant::Entity::find();
     if let Some(after) = page.after {

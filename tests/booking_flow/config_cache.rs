@@ -80,7 +80,18 @@ async fn hours_changes_show_in_the_next_slot_list(server: &common::TestServer) {
     s.book(day.at(12, 0), "+4915112340001").await;
 }
 
-on_both_databases!(hours_changes_show_in_the_next_slot_list);
+/// At start a server loads every tenant's configuration: the first booking
+/// after a restart finds it warm.
+async fn the_cache_is_warmed_for_every_tenant(server: &common::TestServer) {
+    let s = Salon::open(server, "Salon Warm").await;
+    let other = Salon::open(server, "Salon Warm Too").await;
+    let cache = server.state.store.config_cache();
+    cache.invalidate_all();
+    askpro::store::config_cache::warm_up(server.state.store.clone()).await;
+    assert!(cache.holds(s.fx.tenant_id()) && cache.holds(other.fx.tenant_id()), "both tenants warmed");
+}
+
+on_both_databases!(hours_changes_show_in_the_next_slot_list, the_cache_is_warmed_for_every_tenant);
 
 /// With `config_cache = false` every call reads the configuration, and
 /// everything works as with the cache.
