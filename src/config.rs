@@ -107,6 +107,10 @@ pub struct Config {
     pub webhook_retry_schedule_secs: Vec<u64>,
     /// How long one delivery attempt may take, connect to last byte.
     pub webhook_attempt_timeout_secs: u64,
+    /// Run the webhook delivery worker in this process. Off, the outbox
+    /// still fills and other replicas (with it on) deliver: delivery can run
+    /// on dedicated replicas.
+    pub webhook_delivery_enabled: bool,
     /// How many days outbound events (once every delivery is finished), their
     /// delivery logs and inbound inbox records are kept; 0 keeps them forever.
     pub webhook_retention_days: u32,
@@ -141,6 +145,7 @@ impl Default for Config {
             webhook_allow_http_loopback: false,
             webhook_retry_schedule_secs: vec![5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
             webhook_attempt_timeout_secs: 15,
+            webhook_delivery_enabled: true,
             webhook_retention_days: 30,
         }
     }

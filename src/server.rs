@@ -59,7 +59,14 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     let config_listener = tokio::spawn(crate::store::config_cache::listen(state.store.clone()));
     let config_warm_up = tokio::spawn(crate::store::config_cache::warm_up(state.store.clone()));
     let statistics = tokio::spawn(crate::jobs::sqlite_statistics::run_periodically(state.store.clone()));
-    let webhooks = tokio::spawn(crate::jobs::webhook_delivery::Worker::new(state.store.clone(), &state.config).run());
+    let worker = crate::jobs::webhook_delivery::Worker::new(state.store.clone(), &state.config);
+    let delivers = state.config.webhook_delivery_enabled;
+    let webhooks = tokio::spawn(async move {
+        // Off, this replica only fills the outbox; others deliver.
+        if delivers {
+            worker.run().await;
+        }
+    });
     let retention = tokio::spawn(crate::jobs::webhook_retention::run_periodically(
         state.store.clone(),
         state.config.webhook_retention_days,

@@ -64,6 +64,36 @@ macro_rules! on_both_databases {
     };
 }
 
+/// `on_both_databases!` for servers whose test configuration `$adjust`
+/// (a `fn(&mut Config)`) changes first.
+#[macro_export]
+macro_rules! on_both_databases_with {
+    ($adjust:expr; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let server = common::TestServer::start_with(common::Backend::Sqlite, $adjust).await.expect("sqlite always runs");
+                    super::$name(&server).await;
+                    server.stop().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(server) = common::TestServer::start_with(common::Backend::Postgres, $adjust).await else {
+                        common::say_skipped(&format!("set ASKPRO_TEST_DATABASE_URL to run {} on PostgreSQL", stringify!($name)));
+                        return;
+                    };
+                    super::$name(&server).await;
+                    server.stop().await;
+                }
+            }
+        )*
+    };
+}
+
 /// Tells the person running the tests that one was skipped. Written to the
 /// process's stderr directly: the test harness captures `eprintln!`.
 pub fn say_skipped(why: &str) {

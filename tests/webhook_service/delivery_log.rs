@@ -248,14 +248,12 @@ async fn list_deliveries_filters_and_pages(server: &TestServer) {
         .into_inner();
     assert!(none.deliveries.is_empty());
 
-    // Newest first, one per page, every attempt exactly once. (Whatever the
-    // status: the delivery worker may attempt the test events meanwhile, and
-    // an attempt changes a row's status but not its place in the log.)
+    // Newest first, one per page, every attempt exactly once.
     let mut seen = Vec::new();
     let mut token = String::new();
     loop {
         let page = c
-            .list_deliveries(authed(list("", pb::DeliveryStatus::Unspecified, 1, &token), &tenant.admin))
+            .list_deliveries(authed(list("", pb::DeliveryStatus::Pending, 1, &token), &tenant.admin))
             .await
             .unwrap()
             .into_inner();
@@ -349,10 +347,34 @@ async fn worker_claims_and_records_attempts(server: &TestServer) {
     assert_eq!((due.attempt_number(), due.schedule_position()), (2, 0));
 }
 
-on_both_databases!(
+/// A replica with `webhook_delivery_enabled = false` only fills the outbox:
+/// its due deliveries stay pending for a replica with the worker on.
+async fn a_replica_without_the_worker_leaves_deliveries_pending(server: &TestServer) {
+    let tenant = server.tenant("Salon No Worker").await;
+    let sub = create_subscription(server, &tenant.admin, subscription("https://example.com/hooks", &[]))
+        .await
+        .subscription
+        .unwrap();
+    send_test_event(server, &tenant.admin, &sub.id).await;
+    // Three of the worker's polls.
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let listed = deliveries_of(server, &tenant.admin, &sub.id).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, pb::DeliveryStatus::Pending as i32, "nobody attempted it: {listed:?}");
+}
+
+/// These tests look at pending deliveries and play the worker's part
+/// themselves: the server's own worker stays off, so it cannot attempt a
+/// delivery first.
+fn without_the_delivery_worker(config: &mut askpro::config::Config) {
+    config.webhook_delivery_enabled = false;
+}
+
+on_both_databases_with!(without_the_delivery_worker;
     test_event_is_one_pending_delivery_to_that_subscription_only,
     recorded_events_reach_active_subscriptions_that_want_them,
     redeliver_follows_the_contract,
     list_deliveries_filters_and_pages,
     worker_claims_and_records_attempts,
+    a_replica_without_the_worker_leaves_deliveries_pending,
 );
