@@ -110,18 +110,10 @@ async fn changes_reach_watchers_on_other_replicas() {
         return;
     };
     // A second replica over the same database.
-    let state = askpro::server::prepare(common::test_config(first.db.url())).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let second = tokio::spawn(askpro::server::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
-
+    let second = first.second_replica().await;
     let tenant = first.tenant("Salon Replicas").await;
     first.open_daily(&tenant, &tenant.staff.id, 8 * 60, 20 * 60).await;
-    let mut watcher = AppointmentServiceClient::new(channel);
+    let mut watcher = AppointmentServiceClient::new(second.channel.clone());
     let mut stream = watcher
         .watch_appointments(authed(pb::WatchAppointmentsRequest::default(), &tenant.reader))
         .await
@@ -139,7 +131,6 @@ async fn changes_reach_watchers_on_other_replicas() {
     // Graceful shutdown waits for open streams: close ours first.
     drop(stream);
     drop(watcher);
-    let _ = stop.send(());
-    let _ = second.await;
+    second.stop().await;
     first.stop().await;
 }

@@ -70,9 +70,7 @@ pub async fn check_bookable(
     let branch = config.branch(branch_id)?.clone();
     let service = config.service(service_id)?.clone();
     let member = config.staff(staff_id)?;
-    // Who offers a service at a branch (what `staff::offering` lists): a
-    // live staff member of the branch with the service among theirs.
-    if member.row.branch_id != branch_id || !member.service_ids.contains(&service_id) {
+    if !TenantConfig::offers(member, branch_id, service_id) {
         return Err(not_bookable("the staff member does not offer this service at this branch"));
     }
     let rules = rules(&service);

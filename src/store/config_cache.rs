@@ -67,14 +67,15 @@ impl TenantConfig {
         self.weekly_hours.get(&staff_id).map_or(&[], Vec::as_slice)
     }
 
+    /// Whether a live staff member of `branch_id` offers `service_id`.
+    pub fn offers(member: &StaffMember, branch_id: Uuid, service_id: Uuid) -> bool {
+        member.row.branch_id == branch_id && member.service_ids.contains(&service_id)
+    }
+
     /// Live staff of `branch_id` who offer `service_id`, ordered by id.
     pub fn offering(&self, branch_id: Uuid, service_id: Uuid) -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> = self
-            .staff
-            .values()
-            .filter(|m| m.row.branch_id == branch_id && m.service_ids.contains(&service_id))
-            .map(|m| m.row.id)
-            .collect();
+        let mut ids: Vec<Uuid> =
+            self.staff.values().filter(|m| Self::offers(m, branch_id, service_id)).map(|m| m.row.id).collect();
         ids.sort_unstable();
         ids
     }

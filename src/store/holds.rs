@@ -68,17 +68,6 @@ pub async fn extend(tx: &TenantTx, id: Uuid, expire_time: DateTime<Utc>, at: Dat
     Ok(())
 }
 
-/// Live holds with this key (a call's holds, released when the call ends).
-pub async fn live_with_key(tx: &TenantTx, hold_key: &str, now: DateTime<Utc>) -> Result<Vec<hold::Model>> {
-    Ok(hold::Entity::find()
-        .filter(hold::Column::TenantId.eq(tx.tenant().0))
-        .filter(hold::Column::HoldKey.eq(hold_key))
-        .filter(hold::Column::State.eq(ACTIVE))
-        .filter(hold::Column::ExpireTime.gt(now))
-        .all(tx.conn())
-        .await?)
-}
-
 /// Removes, in every tenant, holds that ended (expired, released or
 /// converted) before `before`, and the claims that no longer count. Run by
 /// the clean-up job; expired holds block nothing even before it runs.

@@ -208,32 +208,6 @@ async fn services_of(tx: &TenantTx, staff_ids: &[Uuid]) -> Result<HashMap<Uuid, 
     Ok(map)
 }
 
-/// Live staff of `branch_id` who offer `service_id`, ordered by id.
-pub async fn offering(tx: &TenantTx, branch_id: Uuid, service_id: Uuid) -> Result<Vec<Uuid>> {
-    let offering: Vec<Uuid> = staff_service::Entity::find()
-        .select_only()
-        .column(staff_service::Column::StaffId)
-        .filter(staff_service::Column::TenantId.eq(tx.tenant().0))
-        .filter(staff_service::Column::ServiceId.eq(service_id))
-        .into_tuple()
-        .all(tx.conn())
-        .await?;
-    if offering.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(staff::Entity::find()
-        .select_only()
-        .column(staff::Column::Id)
-        .filter(staff::Column::TenantId.eq(tx.tenant().0))
-        .filter(staff::Column::BranchId.eq(branch_id))
-        .filter(staff::Column::DeleteTime.is_null())
-        .filter(staff::Column::Id.is_in(offering))
-        .order_by_asc(staff::Column::Id)
-        .into_tuple()
-        .all(tx.conn())
-        .await?)
-}
-
 /// The live staff member whose e-mail is `email`, compared case-insensitively
 /// (a Cal.com organizer); the oldest should two share it.
 pub async fn find_by_email(tx: &TenantTx, email: &str) -> Result<Option<StaffMember>> {

@@ -16,38 +16,16 @@ use super::*;
 /// loaded test machine.
 const CROSS_REPLICA_BOUND: Duration = Duration::from_secs(3);
 
-/// A second server over the first one's PostgreSQL database.
-struct SecondReplica {
-    channel: Channel,
-    store: askpro::store::Store,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<askpro::error::Result<()>>,
-}
-
-impl SecondReplica {
-    async fn start(first: &common::TestServer) -> Self {
-        let state = askpro::server::prepare(common::test_config(first.db.url())).await.expect("second replica");
-        let store = state.store.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(askpro::server::serve(state, listener, async move {
-            let _ = stopped.await;
-        }));
-        let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("connect");
-        // Its cache is used once it listens for other replicas' changes.
-        let listening = Instant::now();
-        while !store.config_cache().is_active() {
-            assert!(listening.elapsed() < CROSS_REPLICA_BOUND, "the second replica never listened");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        Self { channel, store, stop, task }
+/// A second replica over `first`'s database, once its cache is in use (it
+/// listens for other replicas' changes).
+async fn second_replica(first: &common::TestServer) -> common::Replica {
+    let second = first.second_replica().await;
+    let listening = Instant::now();
+    while !second.state.store.config_cache().is_active() {
+        assert!(listening.elapsed() < CROSS_REPLICA_BOUND, "the second replica never listened");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-    }
+    second
 }
 
 /// The free starts of the salon's staff member on `day`, asked of the server behind `channel`.
@@ -116,14 +94,14 @@ async fn a_change_on_one_replica_reaches_the_others_cached_slots() {
         common::say_skipped("set ASKPRO_TEST_DATABASE_URL to run the cross-replica cache test on PostgreSQL");
         return;
     };
-    let second = SecondReplica::start(&first).await;
+    let second = second_replica(&first).await;
     let s = Salon::open(&first, "Salon Two Replicas").await;
     let day = BookingDay::berlin();
     // The second replica caches the configuration (and is listening by now).
     let cached = free_starts_via(&second.channel, &s, &day).await;
     assert_eq!(cached.first(), Some(&day.at(8, 0)));
     let tenant = s.fx.tenant_id();
-    assert!(second.store.config_cache().holds(tenant), "the second replica answered from its cache");
+    assert!(second.state.store.config_cache().holds(tenant), "the second replica answered from its cache");
 
     // Hours change through the first replica.
     let changed_at = Instant::now();

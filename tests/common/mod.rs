@@ -197,6 +197,22 @@ pub fn test_config(database_url: &str) -> Config {
     }
 }
 
+/// Another server over a running one's database: a second replica.
+pub struct Replica {
+    pub channel: Channel,
+    pub state: AppState,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<askpro::error::Result<()>>,
+}
+
+impl Replica {
+    /// Stops it after its in-flight calls (and open streams) end.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
 impl TestServer {
     pub async fn start(backend: Backend) -> Option<Self> {
         Self::start_with(backend, |_| {}).await
@@ -264,6 +280,19 @@ impl TestServer {
         let week: Vec<_> =
             (1..=7).map(|day_of_week| WeeklyInterval { day_of_week, start_minute, end_minute }).collect();
         self.set_weekly_hours(fixture, staff_id, &week).await;
+    }
+
+    /// A second replica over this server's database.
+    pub async fn second_replica(&self) -> Replica {
+        let state = server::prepare(test_config(self.db.url())).await.expect("second replica");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::serve(state.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
+        Replica { channel, state, stop, task }
     }
 
     pub async fn stop(mut self) {
