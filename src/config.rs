@@ -91,10 +91,13 @@ pub struct Config {
     /// How long an API key's verified lookup is reused before it is read
     /// again; a revocation reaches other replicas within this time.
     pub api_key_cache_secs: u64,
-    /// Keep each tenant's booking configuration (branches, services, staff,
-    /// weekly hours) in memory, invalidated on every change (other replicas
-    /// hear of it through PostgreSQL notifications). Off: every call reads it.
-    pub config_cache: bool,
+    /// Keep what reads need in memory (each tenant's booking configuration,
+    /// staff time off and busy time for the coming weeks, customers by
+    /// phone number with their upcoming appointments), invalidated on every
+    /// change (other replicas hear of it through PostgreSQL notifications).
+    /// Off: every call reads the database. `config_cache` is its old name.
+    #[serde(alias = "config_cache")]
+    pub caches: bool,
     /// Accept webhook subscription URLs with plain http to a loopback host
     /// (localhost, 127.0.0.0/8, ::1), and deliver to loopback addresses.
     /// For development and tests only: otherwise a tenant could make the
@@ -141,7 +144,7 @@ impl Default for Config {
             max_connection_age_grace_secs: 30,
             health_check_interval_secs: 5,
             api_key_cache_secs: 5,
-            config_cache: true,
+            caches: true,
             webhook_allow_http_loopback: false,
             webhook_retry_schedule_secs: vec![5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
             webhook_attempt_timeout_secs: 15,

@@ -5,7 +5,8 @@
 //! A replica hands its own changes to its watchers when the transaction
 //! commits, through a tokio broadcast channel (on SQLite, one process, that
 //! is the whole feed). On PostgreSQL the transaction also sends them with
-//! `pg_notify`, which PostgreSQL delivers at commit and drops on rollback;
+//! `pg_notify` (sent with the transaction's other notifications just before
+//! its COMMIT), which PostgreSQL delivers at commit and drops on rollback;
 //! every other replica's listener (`listen`) hands them to its watchers,
 //! skipping its own by origin.
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use prost::Message;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::DbBackend;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -88,14 +89,7 @@ impl AppointmentFeed {
                 o: self.origin,
             };
             match serde_json::to_string(&payload) {
-                Ok(text) if text.len() <= MAX_PAYLOAD_BYTES => {
-                    let statement = Statement::from_sql_and_values(
-                        DbBackend::Postgres,
-                        "SELECT pg_notify($1, $2)",
-                        [CHANNEL.into(), text.into()],
-                    );
-                    tx.conn().execute_raw(statement).await?;
-                }
+                Ok(text) if text.len() <= MAX_PAYLOAD_BYTES => tx.notify_at_commit(CHANNEL, text),
                 // Other replicas' watchers miss this one change (long notes);
                 // they re-list after a reconnect anyway. The change itself stands.
                 _ => tracing::warn!("an appointment change is too large to notify other replicas"),

@@ -56,8 +56,8 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     crate::metrics::handle();
     let cleanup = tokio::spawn(crate::jobs::hold_cleanup::run_periodically(state.store.clone()));
     let feed_listener = tokio::spawn(state.ops.feed.clone().listen());
-    let config_listener = tokio::spawn(crate::store::config_cache::listen(state.store.clone()));
-    let config_warm_up = tokio::spawn(crate::store::config_cache::warm_up(state.store.clone()));
+    let cache_listener = tokio::spawn(crate::store::caches::listen(state.store.clone()));
+    let cache_warm_up = tokio::spawn(crate::store::caches::warm_up(state.store.clone()));
     let statistics = tokio::spawn(crate::jobs::sqlite_statistics::run_periodically(state.store.clone()));
     let worker = crate::jobs::webhook_delivery::Worker::new(state.store.clone(), &state.config);
     let delivers = state.config.webhook_delivery_enabled;
@@ -161,8 +161,8 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .map_err(Error::internal);
     cleanup.abort();
     feed_listener.abort();
-    config_listener.abort();
-    config_warm_up.abort();
+    cache_listener.abort();
+    cache_warm_up.abort();
     statistics.abort();
     webhooks.abort();
     retention.abort();

@@ -75,7 +75,7 @@ pub async fn check_bookable(
     }
     let rules = rules(&service);
     let calendars =
-        calendar::load_schedules(tx, config, &[staff_id], start, start + chrono::Duration::seconds(1)).await?;
+        calendar::load_schedules(tx, config, &[staff_id], start, start + chrono::Duration::seconds(1), now).await?;
     let query = SlotQuery {
         time_zone: time_zone(&branch)?,
         from: start.timestamp(),
@@ -134,10 +134,8 @@ async fn alternatives(
     let branch = config.branch(branch_id)?;
     let service = config.service(service_id)?;
     let staff_ids = config.offering(branch_id, service_id);
-    let tx = ops.store.read(tenant).await?;
     let to = start + chrono::Duration::days(ALTERNATIVES_WINDOW_DAYS);
-    let calendars = calendar::load(&tx, &config, &staff_ids, start, to, now).await?;
-    tx.commit().await?;
+    let calendars = calendar::load(&ops.store, tenant, &config, &staff_ids, start, to, now).await?;
     let tz = time_zone(branch)?;
     let query = SlotQuery {
         time_zone: tz.clone(),

@@ -134,7 +134,7 @@ pub async fn extend(
             ensure_live_and_owned(&row, hold_key, at)?;
             row.expire_time = at + chrono::Duration::seconds(ttl);
             row.update_time = at;
-            holds::extend(tx, id, row.expire_time, at).await?;
+            holds::extend(tx, &row, at).await?;
             Ok(row)
         })
         .await
@@ -152,7 +152,7 @@ pub async fn release(ops: &Operations, tenant: TenantId, id: Uuid, hold_key: &st
             let mut row = holds::get(tx, id).await?;
             ensure_owned(&row, hold_key)?;
             if row.state == holds::ACTIVE && row.expire_time > at {
-                give_back(tx, id, at).await?;
+                give_back(tx, &row, at).await?;
                 row.state = holds::RELEASED.into();
                 row.update_time = at;
             }
@@ -167,16 +167,16 @@ pub async fn release_all_of(tx: &TenantTx, hold_key: &str, at: DateTime<Utc>) ->
     let active = holds::active_with_key(tx, hold_key).await?;
     let mut released = Vec::with_capacity(active.len());
     for row in active {
-        give_back(tx, row.id, at).await?;
+        give_back(tx, &row, at).await?;
         released.push(row.id);
     }
     Ok(released)
 }
 
 /// The hold ends as released and its time is free again.
-async fn give_back(tx: &TenantTx, id: Uuid, at: DateTime<Utc>) -> Result<()> {
-    holds::release(tx, id, at).await?;
-    slot_claims::release(tx, id).await
+async fn give_back(tx: &TenantTx, hold: &hold::Model, at: DateTime<Utc>) -> Result<()> {
+    holds::release(tx, hold.id, at).await?;
+    slot_claims::release(tx, hold.id, hold.staff_id).await
 }
 
 /// A live hold of `hold_key`, read to be booked (or rescheduled onto).
@@ -190,7 +190,7 @@ pub async fn live_hold(tx: &TenantTx, id: Uuid, hold_key: &str, at: DateTime<Utc
 /// claim gives way (the appointment claims the same time next, in the same
 /// transaction) and the hold ends as converted.
 pub async fn hand_over(tx: &TenantTx, hold: &hold::Model, appointment_id: Uuid, at: DateTime<Utc>) -> Result<()> {
-    slot_claims::release(tx, hold.id).await?;
+    slot_claims::release(tx, hold.id, hold.staff_id).await?;
     holds::convert(tx, hold.id, appointment_id, at).await
 }
 

@@ -22,6 +22,8 @@ pub struct AppointmentFilter {
 }
 
 pub async fn insert(tx: &TenantTx, row: &appointment::Model) -> Result<()> {
+    // The customer's upcoming appointments are cached with the customer.
+    tx.changed(|c| c.customers.insert(row.customer_id));
     appointment::Entity::insert(all_set::<appointment::ActiveModel, _>(row.clone()))
         .exec_without_returning(tx.conn())
         .await?;
@@ -79,6 +81,10 @@ pub async fn list(
 
 /// Writes `next` only if the row is still at `current.revision`.
 pub async fn save_revision(tx: &TenantTx, current: &appointment::Model, next: &appointment::Model) -> Result<()> {
+    tx.changed(|c| {
+        c.customers.insert(current.customer_id);
+        c.customers.insert(next.customer_id)
+    });
     let result = appointment::Entity::update_many()
         .set(all_set::<appointment::ActiveModel, _>(next.clone()))
         .filter(appointment::Column::TenantId.eq(tx.tenant().0))

@@ -1,18 +1,42 @@
 //! Loads what the slot engine needs for some staff over a time window:
 //! weekly hours (from the tenant's configuration), date overrides,
-//! absences, and the busy ranges of live appointments and holds.
+//! absences, and the busy ranges of live appointments and holds; time off
+//! and busy time come from the caches (`caches::calendar`) where they hold
+//! the window, and from the database otherwise.
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{TenantConfig, TenantTx, slot_claims, time_off};
+use super::caches::calendar::{Claim, StaffBusy, StaffTimeOff, Window};
+use super::{Store, TenantConfig, TenantTx, slot_claims, time_off};
+use crate::domain::ids::TenantId;
 use crate::domain::slots::StaffCalendar;
 use crate::error::Result;
 
-/// Calendars of `staff_ids` for slots starting in `[from, to)`. The window is
-/// widened by a day each side: local days and buffers reach past it.
+/// Calendars of `staff_ids` for slots starting in `[from, to)`, sorted by
+/// staff id. The window is widened by a day each side: local days and
+/// buffers reach past it.
 pub async fn load(
+    store: &Store,
+    tenant: TenantId,
+    config: &TenantConfig,
+    staff_ids: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<StaffCalendar>> {
+    let wide = widened(from, to);
+    let parts = fetch(Source::Store(store, tenant), staff_ids, &wide, now, true).await?;
+    Ok(assemble(config, staff_ids, &wide, &parts, now))
+}
+
+/// The calendars without their busy time: when a staff member works, not
+/// whom they see. Enough to tell whether a start is on the schedule (a
+/// booking's claim then decides whether it is free). Read within `tx` where
+/// the cache does not hold it. Sorted by staff id.
+pub async fn load_schedules(
     tx: &TenantTx,
     config: &TenantConfig,
     staff_ids: &[Uuid],
@@ -20,52 +44,145 @@ pub async fn load(
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<StaffCalendar>> {
-    let mut calendars = load_schedules(tx, config, staff_ids, from, to).await?;
-    let (wide_from, wide_to) = (from - Duration::days(1), to + Duration::days(1));
-    for (staff, start, end) in slot_claims::busy(tx, staff_ids, wide_from, wide_to, now).await? {
-        if let Ok(index) = calendars.binary_search_by_key(&staff, |c| c.staff_id) {
-            calendars[index].busy.push((start.timestamp(), end.timestamp()));
-        }
-    }
-    Ok(calendars)
+    let wide = widened(from, to);
+    let parts = fetch(Source::Tx(tx), staff_ids, &wide, now, false).await?;
+    Ok(assemble(config, staff_ids, &wide, &parts, now))
 }
 
-/// The calendars without their busy time: when a staff member works, not
-/// whom they see. Enough to tell whether a start is on the schedule (a
-/// booking's claim then decides whether it is free). Sorted by staff id.
-pub async fn load_schedules(
-    tx: &TenantTx,
-    config: &TenantConfig,
+fn widened(from: DateTime<Utc>, to: DateTime<Utc>) -> Window {
+    Window { from: from - Duration::days(1), to: to + Duration::days(1) }
+}
+
+/// Where what the cache lacks is read: a transaction of its own, or the
+/// caller's (a booking validating inside its write transaction).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Store(&'a Store, TenantId),
+    Tx(&'a TenantTx),
+}
+
+#[derive(Default)]
+struct Parts {
+    time_off: HashMap<Uuid, Arc<StaffTimeOff>>,
+    busy: HashMap<Uuid, Arc<StaffBusy>>,
+}
+
+/// Time off (and busy time, if `with_busy`) of every staff member, from the
+/// cache where an entry holds `wide`; the rest read in one transaction over
+/// the cache's window (kept for the next call) or, when the cache is off or
+/// `wide` reaches past that window, over `wide` alone.
+async fn fetch(
+    source: Source<'_>,
     staff_ids: &[Uuid],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<StaffCalendar>> {
-    let (wide_from, wide_to) = (from - Duration::days(1), to + Duration::days(1));
-    let mut calendars: HashMap<Uuid, StaffCalendar> =
-        staff_ids.iter().map(|&id| (id, StaffCalendar { staff_id: id, ..Default::default() })).collect();
-    for (staff, calendar) in &mut calendars {
-        calendar.weekly = config.weekly_hours(*staff).to_vec();
+    wide: &Window,
+    now: DateTime<Utc>,
+    with_busy: bool,
+) -> Result<Parts> {
+    let (caches, tenant) = match source {
+        Source::Store(store, tenant) => (store.caches().clone(), tenant),
+        Source::Tx(tx) => (tx.caches().clone(), tx.tenant()),
+    };
+    let mut parts = Parts::default();
+    let mut lacking_time_off = Vec::new();
+    let mut lacking_busy = Vec::new();
+    for &staff in staff_ids {
+        match caches.time_off.get(&(tenant, staff)).filter(|entry| entry.window.contains(wide)) {
+            Some(entry) => drop(parts.time_off.insert(staff, entry)),
+            None => lacking_time_off.push(staff),
+        }
+        if with_busy {
+            match caches.busy.get(&(tenant, staff)).filter(|entry| entry.window.contains(wide)) {
+                Some(entry) => drop(parts.busy.insert(staff, entry)),
+                None => lacking_busy.push(staff),
+            }
+        }
     }
-    // Local dates around the window, in any zone: a day either side covers every offset.
-    let first = date_of(wide_from - Duration::days(1));
-    let last = date_of(wide_to + Duration::days(1));
+    if lacking_time_off.is_empty() && lacking_busy.is_empty() {
+        return Ok(parts);
+    }
+    let cache_window = Window::cached_at(now);
+    let keep = caches.is_active() && cache_window.contains(wide);
+    let window = if keep { cache_window } else { *wide };
+    // Tickets before the read: a change committed after them voids the store.
+    let time_off_tickets: Vec<_> = lacking_time_off.iter().map(|s| caches.time_off.ticket(&(tenant, *s))).collect();
+    let busy_tickets: Vec<_> = lacking_busy.iter().map(|s| caches.busy.ticket(&(tenant, *s))).collect();
+    let read = async |tx: &TenantTx| -> Result<_> {
+        Ok((read_time_off(tx, &lacking_time_off, &window).await?, read_busy(tx, &lacking_busy, &window).await?))
+    };
+    let (mut time_off, mut busy) = match source {
+        Source::Store(store, tenant) => store.read_with(tenant, read).await?,
+        Source::Tx(tx) => read(tx).await?,
+    };
+    // What a transaction read of rows it changed itself is not committed yet.
+    let uncommitted = |staff: &Uuid| match source {
+        Source::Tx(tx) => tx.has_changed_time_off_or_busy(*staff),
+        Source::Store(..) => false,
+    };
+    for (staff, ticket) in lacking_time_off.iter().zip(time_off_tickets) {
+        let entry = Arc::new(time_off.remove(staff).unwrap_or(StaffTimeOff { window, ..Default::default() }));
+        if keep && !uncommitted(staff) {
+            caches.time_off.store((tenant, *staff), entry.clone(), ticket);
+        }
+        parts.time_off.insert(*staff, entry);
+    }
+    for (staff, ticket) in lacking_busy.iter().zip(busy_tickets) {
+        let entry = Arc::new(busy.remove(staff).unwrap_or(StaffBusy { window, ..Default::default() }));
+        if keep && !uncommitted(staff) {
+            caches.busy.store((tenant, *staff), entry.clone(), ticket);
+        }
+        parts.busy.insert(*staff, entry);
+    }
+    Ok(parts)
+}
+
+async fn read_time_off(tx: &TenantTx, staff_ids: &[Uuid], window: &Window) -> Result<HashMap<Uuid, StaffTimeOff>> {
+    let mut out: HashMap<Uuid, StaffTimeOff> = HashMap::new();
+    if staff_ids.is_empty() {
+        return Ok(out);
+    }
+    let empty = || StaffTimeOff { window: *window, ..Default::default() };
+    let (first, last) = window.dates();
     for (staff, date, intervals) in time_off::overrides(tx, staff_ids, first, last).await? {
-        if let Some(calendar) = calendars.get_mut(&staff) {
-            calendar.overrides.insert(date, intervals);
-        }
+        out.entry(staff).or_insert_with(empty).overrides.push((date, intervals));
     }
-    for (staff, start, end) in time_off::absences(tx, staff_ids, wide_from, wide_to).await? {
-        if let Some(calendar) = calendars.get_mut(&staff) {
-            calendar.absences.push((start.timestamp(), end.timestamp()));
-        }
+    for (staff, start, end) in time_off::absences(tx, staff_ids, window.from, window.to).await? {
+        out.entry(staff).or_insert_with(empty).absences.push((start.timestamp(), end.timestamp()));
     }
-    let mut out: Vec<StaffCalendar> = calendars.into_values().collect();
-    out.sort_by_key(|c| c.staff_id);
     Ok(out)
 }
 
-/// The UTC calendar date of an instant (the window is widened around it).
-fn date_of(at: DateTime<Utc>) -> jiff::civil::Date {
-    use chrono::Datelike;
-    jiff::civil::Date::new(at.year() as i16, at.month() as i8, at.day() as i8).unwrap_or_default()
+async fn read_busy(tx: &TenantTx, staff_ids: &[Uuid], window: &Window) -> Result<HashMap<Uuid, StaffBusy>> {
+    let mut out: HashMap<Uuid, StaffBusy> = HashMap::new();
+    for (staff, start, end, expires) in slot_claims::active_overlapping(tx, staff_ids, window.from, window.to).await? {
+        let claim = Claim { start: start.timestamp(), end: end.timestamp(), expires: expires.map(|at| at.timestamp()) };
+        out.entry(staff).or_insert_with(|| StaffBusy { window: *window, ..Default::default() }).claims.push(claim);
+    }
+    Ok(out)
+}
+
+fn assemble(
+    config: &TenantConfig,
+    staff_ids: &[Uuid],
+    wide: &Window,
+    parts: &Parts,
+    now: DateTime<Utc>,
+) -> Vec<StaffCalendar> {
+    let mut out: Vec<StaffCalendar> = staff_ids
+        .iter()
+        .map(|&staff_id| {
+            let mut calendar =
+                StaffCalendar { staff_id, weekly: config.weekly_hours(staff_id).to_vec(), ..Default::default() };
+            if let Some(time_off) = parts.time_off.get(&staff_id) {
+                calendar.overrides = time_off.overrides_in(wide).cloned().collect();
+                calendar.absences = time_off.absences_in(wide).collect();
+            }
+            if let Some(busy) = parts.busy.get(&staff_id) {
+                calendar.busy = busy.busy_in(wide, now).collect();
+            }
+            calendar
+        })
+        .collect();
+    out.sort_by_key(|c| c.staff_id);
+    out.dedup_by_key(|c| c.staff_id);
+    out
 }

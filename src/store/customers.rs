@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use super::caches::customers::phone_key;
 use super::entities::{appointment, customer};
 use super::{TenantTx, all_set, check_etag, is_unique_violation, now};
 use crate::domain::appointment::Status;
@@ -40,6 +41,7 @@ pub enum CustomerQuery {
 }
 
 pub async fn create(tx: &TenantTx, new: NewCustomer) -> Result<customer::Model> {
+    tx.changed(|c| c.phones.insert(phone_key(&new.phone_number)));
     let at = now();
     let row = customer::Model {
         tenant_id: tx.tenant().0,
@@ -320,6 +322,11 @@ pub async fn count_created_in_branch(
 }
 
 async fn save_revision(tx: &TenantTx, current: &customer::Model, next: customer::Model) -> Result<()> {
+    tx.changed(|c| {
+        c.customers.insert(current.id);
+        c.phones.insert(phone_key(&current.phone_number));
+        c.phones.insert(phone_key(&next.phone_number))
+    });
     // A unique violation here means a concurrent write took the phone number
     // after `update` checked it; the retried transaction reports the owner.
     let result = customer::Entity::update_many()

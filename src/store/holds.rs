@@ -51,7 +51,9 @@ async fn finish(tx: &TenantTx, id: Uuid, state: &str, appointment_id: Option<Uui
 }
 
 /// Moves a live hold's expiry (the claim's too, so the two agree).
-pub async fn extend(tx: &TenantTx, id: Uuid, expire_time: DateTime<Utc>, at: DateTime<Utc>) -> Result<()> {
+pub async fn extend(tx: &TenantTx, hold: &hold::Model, at: DateTime<Utc>) -> Result<()> {
+    let (id, expire_time) = (hold.id, hold.expire_time);
+    tx.changed(|c| c.busy.insert(hold.staff_id));
     hold::Entity::update_many()
         .col_expr(hold::Column::ExpireTime, Expr::value(expire_time))
         .col_expr(hold::Column::UpdateTime, Expr::value(at))

@@ -9,9 +9,9 @@
 pub mod api_keys;
 pub mod appointments;
 pub mod branches;
+pub mod caches;
 pub mod calendar;
 pub mod calls;
-pub mod config_cache;
 pub mod customers;
 pub mod dashboard;
 pub mod db_error;
@@ -46,7 +46,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::config::Config;
 use crate::domain::ids::TenantId;
 use crate::error::{Error, Result};
-pub use config_cache::{ConfigCache, TenantConfig};
+pub use caches::Caches;
+pub use caches::config::TenantConfig;
 use db_error::redact_db_error;
 pub use db_error::{classify_db_error, is_unique_violation};
 
@@ -72,7 +73,7 @@ pub struct Store {
     /// makes "check, then insert" atomic within the process instead of
     /// failing with SQLITE_BUSY half-way.
     sqlite_write_gate: Option<Arc<Mutex<()>>>,
-    config_cache: ConfigCache,
+    caches: Arc<Caches>,
 }
 
 /// What a transaction does in this process once it has committed (tell
@@ -86,9 +87,12 @@ pub struct TenantTx {
     tenant: TenantId,
     _write_gate: Option<OwnedMutexGuard<()>>,
     after_commit: std::sync::Mutex<Vec<AfterCommit>>,
-    /// Set by the repositories that write the tenant's booking configuration.
-    config_changed: std::sync::atomic::AtomicBool,
-    config_cache: ConfigCache,
+    /// What the repositories changed of cached rows (see `caches`).
+    changes: std::sync::Mutex<caches::Changes>,
+    /// PostgreSQL notifications (channel, payload) sent just before COMMIT,
+    /// all in one statement; delivered only if the transaction commits.
+    notifications: std::sync::Mutex<Vec<(&'static str, String)>>,
+    caches: Arc<Caches>,
 }
 
 impl TenantTx {
@@ -108,33 +112,80 @@ impl TenantTx {
         }
     }
 
-    /// Marks that this transaction writes the tenant's booking configuration
-    /// (see `config_cache`): on commit every replica forgets its copy.
+    /// Records what this transaction changes of cached rows: on commit
+    /// every replica forgets those entries (see `caches`).
+    pub fn changed<R>(&self, record: impl FnOnce(&mut caches::Changes) -> R) {
+        if let Ok(mut changes) = self.changes.lock() {
+            record(&mut changes);
+        }
+    }
+
+    /// Marks that this transaction writes the tenant's booking configuration.
     pub fn config_changed(&self) {
-        self.config_changed.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.changed(|c| c.config = true);
+    }
+
+    /// Whether this transaction changed the staff member's time off or busy
+    /// time: what it reads of them is not committed yet.
+    pub fn has_changed_time_off_or_busy(&self, staff_id: uuid::Uuid) -> bool {
+        self.changes.lock().is_ok_and(|c| c.everything || c.time_off.contains(&staff_id) || c.busy.contains(&staff_id))
+    }
+
+    /// The caches this transaction's changes invalidate (and its reads may use).
+    pub fn caches(&self) -> &Arc<Caches> {
+        &self.caches
+    }
+
+    /// PostgreSQL: sends `payload` on `channel` if (and when) this
+    /// transaction commits, in one statement with its other notifications.
+    pub fn notify_at_commit(&self, channel: &'static str, payload: String) {
+        if let Ok(mut notifications) = self.notifications.lock() {
+            notifications.push((channel, payload));
+        }
     }
 
     pub async fn commit(self) -> Result<()> {
-        let config_changed = self.config_changed.load(std::sync::atomic::Ordering::Relaxed);
-        if config_changed && self.txn.get_database_backend() == DbBackend::Postgres {
-            // Delivered to every listening replica when (and only if) this commits.
-            let statement = Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [config_cache::CHANNEL.into(), self.tenant.to_string().into()],
-            );
-            self.txn.execute_raw(statement).await?;
+        let TenantTx { txn, tenant, _write_gate, after_commit, changes, notifications, caches } = self;
+        let changes =
+            changes.into_inner().unwrap_or_else(|_| caches::Changes { everything: true, ..Default::default() });
+        let mut notifications = notifications.into_inner().unwrap_or_default();
+        if txn.get_database_backend() == DbBackend::Postgres {
+            if !changes.is_empty() {
+                notifications.push((caches::CHANNEL, caches::payload(tenant, &changes)));
+            }
+            send_notifications(&txn, notifications).await?;
         }
-        self.txn.commit().await?;
-        if config_changed {
-            self.config_cache.invalidate(self.tenant);
+        txn.commit().await?;
+        drop(_write_gate);
+        if !changes.is_empty() {
+            caches.apply(tenant, &changes);
         }
-        let actions = self.after_commit.into_inner().unwrap_or_default();
-        for action in actions {
+        for action in after_commit.into_inner().unwrap_or_default() {
             action();
         }
         Ok(())
     }
+}
+
+/// Sends every notification in one round trip: `SELECT pg_notify($1, $2),
+/// pg_notify($3, $4), ...`. PostgreSQL delivers them when the transaction
+/// commits and drops them if it rolls back.
+async fn send_notifications(txn: &DatabaseTransaction, notifications: Vec<(&'static str, String)>) -> Result<()> {
+    if notifications.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("SELECT ");
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(notifications.len() * 2);
+    for (index, (channel, payload)) in notifications.into_iter().enumerate() {
+        if index > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("pg_notify(${}, ${})", 2 * index + 1, 2 * index + 2));
+        values.push(channel.into());
+        values.push(payload.into());
+    }
+    txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+    Ok(())
 }
 
 /// A transaction that may see every tenant: creating and listing tenants and
@@ -194,9 +245,9 @@ impl Store {
             .then(|| config.database_app_role.clone());
         let sqlite_write_gate = is_sqlite.then(|| Arc::new(Mutex::new(())));
         // SQLite is one process: it hears every change from the start. A
-        // PostgreSQL replica bypasses the cache until its listener runs.
-        let config_cache = ConfigCache::new(config.config_cache, is_sqlite);
-        Ok(Self { db, app_role, sqlite_write_gate, config_cache })
+        // PostgreSQL replica bypasses the caches until its listener runs.
+        let caches = Arc::new(Caches::new(config.caches, is_sqlite));
+        Ok(Self { db, app_role, sqlite_write_gate, caches })
     }
 
     /// Applies pending migrations (as the connecting role, which owns the schema).
@@ -287,26 +338,27 @@ impl Store {
             tenant,
             _write_gate: gate,
             after_commit: Default::default(),
-            config_changed: Default::default(),
-            config_cache: self.config_cache.clone(),
+            changes: Default::default(),
+            notifications: Default::default(),
+            caches: self.caches.clone(),
         }
     }
 
     /// The tenant's booking configuration: from the cache, or read in a
     /// transaction of its own (and kept, unless it changed meanwhile).
     pub async fn tenant_config(&self, tenant: TenantId) -> Result<Arc<TenantConfig>> {
-        if let Some(config) = self.config_cache.get(tenant) {
+        if let Some(config) = self.caches.config.get(&tenant) {
             return Ok(config);
         }
-        let generation = self.config_cache.generation();
-        let config = Arc::new(self.read_with(tenant, async |tx| config_cache::load(tx).await).await?);
-        self.config_cache.store(tenant, config.clone(), generation);
+        let ticket = self.caches.config.ticket(&tenant);
+        let config = Arc::new(self.read_with(tenant, async |tx| caches::config::load(tx).await).await?);
+        self.caches.config.store(tenant, config.clone(), ticket);
         Ok(config)
     }
 
-    /// The configuration cache, for its listener and for tests.
-    pub fn config_cache(&self) -> &ConfigCache {
-        &self.config_cache
+    /// The in-process caches, for their listener and for tests.
+    pub fn caches(&self) -> &Arc<Caches> {
+        &self.caches
     }
 
     /// Begins a platform-wide transaction (see `PlatformTx`).

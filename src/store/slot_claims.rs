@@ -42,6 +42,7 @@ pub struct Claim {
 /// Claims the range, or fails with `Error::SlotTaken` (no alternatives yet:
 /// the API layer adds them after the transaction).
 pub async fn claim(tx: &TenantTx, claim: &Claim, now: DateTime<Utc>) -> Result<()> {
+    tx.changed(|c| c.busy.insert(claim.staff_id));
     release_expired_holds(tx, claim.staff_id, claim.block_start, claim.block_end, now).await?;
     if !decided_by_constraint(tx)
         && overlapping(tx, claim.staff_id, claim.block_start, claim.block_end, None).await? > 0
@@ -68,14 +69,20 @@ pub async fn claim(tx: &TenantTx, claim: &Claim, now: DateTime<Utc>) -> Result<(
 /// Moves an existing claim (a reschedule) in place: the new range is checked
 /// against every other claim, and the old range is given up in the same
 /// statement, so the appointment never holds neither nor both.
+/// `previous_staff_id` is whose time the claim leaves.
 pub async fn move_claim(
     tx: &TenantTx,
     id: Uuid,
+    previous_staff_id: Uuid,
     staff_id: Uuid,
     block_start: DateTime<Utc>,
     block_end: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    tx.changed(|c| {
+        c.busy.insert(previous_staff_id);
+        c.busy.insert(staff_id)
+    });
     release_expired_holds(tx, staff_id, block_start, block_end, now).await?;
     if !decided_by_constraint(tx) && overlapping(tx, staff_id, block_start, block_end, Some(id)).await? > 0 {
         return Err(Error::SlotTaken { alternatives: Vec::new() });
@@ -92,8 +99,10 @@ pub async fn move_claim(
     Ok(())
 }
 
-/// Gives the claim's time back (cancel, release, conversion of a hold).
-pub async fn release(tx: &TenantTx, id: Uuid) -> Result<()> {
+/// Gives the claim's time back (cancel, release, conversion of a hold);
+/// `staff_id` is whose time it was.
+pub async fn release(tx: &TenantTx, id: Uuid, staff_id: Uuid) -> Result<()> {
+    tx.changed(|c| c.busy.insert(staff_id));
     slot_claim::Entity::update_many()
         .col_expr(slot_claim::Column::Active, Expr::value(false))
         .filter(slot_claim::Column::TenantId.eq(tx.tenant().0))
@@ -153,15 +162,15 @@ async fn overlapping(
     Ok(query.count(tx.conn()).await?)
 }
 
-/// Active, unexpired claims of these staff members overlapping the range,
-/// as (staff, block_start, block_end): what availability must avoid.
-pub async fn busy(
+/// Active claims of these staff members overlapping the range, as (staff,
+/// block_start, block_end, expire_time): what availability must avoid, once
+/// holds that expired are left out.
+pub async fn active_overlapping(
     tx: &TenantTx,
     staff_ids: &[Uuid],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)>> {
+) -> Result<Vec<(Uuid, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>)>> {
     if staff_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -173,11 +182,7 @@ pub async fn busy(
         .filter(slot_claim::Column::BlockEnd.gt(start))
         .all(tx.conn())
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.expire_time.is_none_or(|at| at > now))
-        .map(|r| (r.staff_id, r.block_start, r.block_end))
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.staff_id, r.block_start, r.block_end, r.expire_time)).collect())
 }
 
 /// PostgreSQL's exclusion_violation (23P01) means a concurrent transaction

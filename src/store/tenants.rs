@@ -77,6 +77,8 @@ pub async fn list(tx: &PlatformTx, page: &PageRequest) -> Result<Vec<tenant::Mod
 }
 
 pub async fn update(tx: &TenantTx, changes: TenantChanges, expected_etag: &str) -> Result<tenant::Model> {
+    // The region is part of the cached configuration.
+    tx.config_changed();
     let current = get(tx).await?;
     check_etag(expected_etag, current.revision)?;
     let mut next = current.clone();

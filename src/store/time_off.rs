@@ -35,6 +35,7 @@ pub struct TimeOff {
 /// atomic (the table has no unique key over the date: absences share it).
 /// Instants are kept to the microsecond, the precision both backends store.
 pub async fn create(tx: &TenantTx, staff: &LockedStaff, kind: TimeOffKind, reason: String) -> Result<TimeOff> {
+    tx.changed(|c| c.time_off.insert(staff.id));
     let kind = match kind {
         TimeOffKind::Absence { start, end } => TimeOffKind::Absence { start: to_micros(start), end: to_micros(end) },
         TimeOffKind::Override { date, intervals } => {
@@ -74,7 +75,8 @@ pub async fn get(tx: &TenantTx, id: Uuid) -> Result<TimeOff> {
 
 /// Deletes an entry (hard: time off has no history worth keeping once gone).
 pub async fn delete(tx: &TenantTx, id: Uuid) -> Result<()> {
-    get(tx, id).await?;
+    let entry = get(tx, id).await?;
+    tx.changed(|c| c.time_off.insert(entry.staff_id));
     let result = time_off::Entity::delete_many()
         .filter(time_off::Column::TenantId.eq(tx.tenant().0))
         .filter(time_off::Column::Id.eq(id))

@@ -7,9 +7,9 @@
 //! contract (the proto comments) promises but the server does not deliver yet.
 
 mod appointments;
+mod caches;
 #[path = "../common/mod.rs"]
 mod common;
-mod config_cache;
 mod holds;
 mod isolation;
 mod reschedule;

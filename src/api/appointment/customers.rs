@@ -21,7 +21,7 @@ use crate::operations::{
 };
 use crate::proto::appointment::v1 as pb;
 use crate::store::customers::{self, CustomerChanges, CustomerQuery, NewCustomer};
-use crate::store::{branches, now, tenants};
+use crate::store::{caches, now, tenants};
 
 const UPDATABLE: &[&str] = &["phone_number", "display_name", "email", "notes"];
 const MAX_NOTES: usize = 2000;
@@ -149,23 +149,21 @@ pub async fn find_by_phone(
     if req.phone_number.trim().is_empty() {
         return Err(Error::invalid("phone_number", "is required"));
     }
-    let tx = state.store.read(tenant).await?;
     // The called branch's region reads the caller's national number; an
     // unknown branch (or another tenant's) is NOT_FOUND before any lookup.
+    let config = state.store.tenant_config(tenant).await?;
     let region = match branch_id {
-        Some(id) => stored_region(&branches::get_row(&tx, id).await?.region_code)?,
-        None => stored_region(&tenants::get(&tx).await?.region_code)?,
+        Some(id) => stored_region(&config.branch(id.0)?.region_code)?,
+        None => stored_region(&config.region_code)?,
     };
     let number = PhoneNumber::parse(&req.phone_number, &region).map_err(|e| Error::invalid("phone_number", e))?;
-    let found = customers::find_by_phone(&tx, number.as_str()).await?;
+    let found = caches::customers::find_by_phone(&state.store, tenant, number.as_str(), now(), MAX_UPCOMING).await?;
     // Which caller was looked up, for support; masked, as every phone number in a log.
     tracing::debug!(phone = %number.masked(), found = found.is_some(), "customer lookup by phone");
-    let customer = found.ok_or(Error::NotFound { resource: "customer" })?;
-    let upcoming = customers::upcoming_appointments(&tx, customer.id, now(), MAX_UPCOMING).await?;
-    tx.commit().await?;
+    let view = found.ok_or(Error::NotFound { resource: "customer" })?;
     Ok(pb::FindCustomerByPhoneResponse {
-        customer: Some(convert::customer(customer)),
-        upcoming_appointments: upcoming.into_iter().map(convert::appointment).collect(),
+        customer: Some(convert::customer(view.customer.clone())),
+        upcoming_appointments: view.upcoming.iter().cloned().map(convert::appointment).collect(),
     })
 }
 

@@ -76,8 +76,7 @@ pub async fn list(
         }
         staff_ids
     };
-    let calendars =
-        state.store.read_with(tenant, async |tx| calendar::load(tx, &config, &chosen, from, to, now).await).await?;
+    let calendars = calendar::load(&state.store, tenant, &config, &chosen, from, to, now).await?;
 
     let branch_zone = time_zone(branch)?;
     let query = SlotQuery {

@@ -109,7 +109,16 @@ async fn move_to(
     external_booking_uid: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<pb::Appointment> {
-    slot_claims::move_claim(tx, current.id, placement.staff_id, placement.block_start, placement.block_end, at).await?;
+    slot_claims::move_claim(
+        tx,
+        current.id,
+        current.staff_id,
+        placement.staff_id,
+        placement.block_start,
+        placement.block_end,
+        at,
+    )
+    .await?;
     let mut next = current.clone();
     next.staff_id = placement.staff_id;
     next.start_time = placement.start;
@@ -141,7 +150,7 @@ async fn cancel_in(
     next.revision += 1;
     next.update_time = at;
     appointments::save_revision(tx, current, &next).await?;
-    slot_claims::release(tx, current.id).await?;
+    slot_claims::release(tx, current.id, current.staff_id).await?;
     let appointment = convert::appointment(next);
     events::appointment(tx, EventType::AppointmentCancelled, &appointment).await?;
     ops.feed.announce(tx, pb::AppointmentChange::Cancelled, appointment.clone(), None).await?;

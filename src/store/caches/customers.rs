@@ -1,0 +1,93 @@
+//! Customers by phone number with their upcoming appointments: the voice
+//! agent's first question on every call ("who is calling?"). Two caches:
+//! which customer owns a number (or that nobody does), and what a customer
+//! looks like with their next appointments. A number is keyed by a digest
+//! (`phone_key`), so no phone number travels in a notification; each entry
+//! keeps its number and is used only when it matches.
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::domain::ids::TenantId;
+use crate::error::Result;
+use crate::store::entities::{appointment, customer};
+use crate::store::{Store, customers};
+
+/// Who owns a phone number: a live customer, or nobody.
+#[derive(Debug)]
+pub struct PhoneOwner {
+    pub phone_number: String,
+    pub customer_id: Option<Uuid>,
+}
+
+/// A live customer and their upcoming appointments, as of a read.
+#[derive(Debug)]
+pub struct CustomerView {
+    pub customer: customer::Model,
+    /// PENDING or CONFIRMED appointments that had not ended, by start; at
+    /// most the limit they were read with.
+    pub upcoming: Vec<appointment::Model>,
+    limit: u64,
+}
+
+impl CustomerView {
+    /// The view answers for `now` while none of its appointments has ended:
+    /// then one would drop out (and, at the limit, the next one come in).
+    fn is_current(&self, now: DateTime<Utc>, limit: u64) -> bool {
+        self.limit == limit && self.upcoming.iter().all(|a| a.end_time > now)
+    }
+}
+
+/// A stable digest of an E.164 number (the same on every replica).
+pub fn phone_key(phone_number: &str) -> u64 {
+    let digest = Sha256::digest(phone_number.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(bytes)
+}
+
+/// The live customer with this E.164 number and their first `limit`
+/// upcoming appointments at `now`; from the caches when they hold both.
+pub async fn find_by_phone(
+    store: &Store,
+    tenant: TenantId,
+    phone_number: &str,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Option<Arc<CustomerView>>> {
+    let caches = store.caches();
+    let phone = (tenant, phone_key(phone_number));
+    if let Some(owner) = caches.phones.get(&phone).filter(|o| o.phone_number == phone_number) {
+        let Some(id) = owner.customer_id else { return Ok(None) };
+        let view = caches.customers.get(&(tenant, id));
+        if let Some(view) = view.filter(|v| v.customer.phone_number == phone_number && v.is_current(now, limit)) {
+            return Ok(Some(view));
+        }
+    }
+    let phone_ticket = caches.phones.ticket(&phone);
+    let loaded = store
+        .read_with(tenant, async |tx| {
+            let Some(found) = customers::find_by_phone(tx, phone_number).await? else {
+                return Ok(None);
+            };
+            // The view's ticket before the view's own reads.
+            let view_ticket = caches.customers.ticket(&(tenant, found.id));
+            let customer = customers::get(tx, found.id).await?;
+            let upcoming = customers::upcoming_appointments(tx, found.id, now, limit).await?;
+            Ok(Some((view_ticket, CustomerView { customer, upcoming, limit })))
+        })
+        .await?;
+    let owner = PhoneOwner {
+        phone_number: phone_number.to_owned(),
+        customer_id: loaded.as_ref().map(|(_, view)| view.customer.id),
+    };
+    caches.phones.store(phone, Arc::new(owner), phone_ticket);
+    // A number changed between the two reads: its owner no longer has it.
+    Ok(loaded.filter(|(_, view)| view.customer.phone_number == phone_number).map(|(ticket, view)| {
+        let view = Arc::new(view);
+        caches.customers.store((tenant, view.customer.id), view.clone(), ticket);
+        view
+    }))
+}

@@ -1,0 +1,210 @@
+//! One bounded cache of values that are invalidated, never updated in
+//! place: moka for the bound, plus what makes invalidation exact when a
+//! load races a change.
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Generation counters, one per shard of keys: an invalidation bumps its
+/// key's shard, and a load that began before the bump does not store. More
+/// shards keep unrelated invalidations (every booking touches a staff
+/// member's busy time) from voiding concurrent loads of other keys.
+const SHARDS: usize = 64;
+
+/// Whether the caches may be used: switched on, and hearing every other
+/// replica's changes (always on SQLite, one process; on PostgreSQL while the
+/// listener is connected). Shared by every cache of a store.
+#[derive(Debug)]
+pub struct Switch {
+    enabled: bool,
+    hearing: AtomicBool,
+}
+
+impl Switch {
+    pub fn new(enabled: bool, hearing_from_start: bool) -> Self {
+        Self { enabled, hearing: AtomicBool::new(hearing_from_start) }
+    }
+
+    pub fn usable(&self) -> bool {
+        self.enabled && self.hearing.load(Ordering::SeqCst)
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    pub(super) fn set_hearing(&self, hearing: bool) {
+        self.hearing.store(hearing, Ordering::SeqCst);
+    }
+}
+
+/// Taken before a load begins and handed back to `store`.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket {
+    epoch: u64,
+    shard: usize,
+    generation: u64,
+}
+
+pub struct KeyedCache<K, V> {
+    entries: moka::sync::Cache<K, Arc<V>>,
+    generations: Arc<[AtomicU64; SHARDS]>,
+    /// Bumped by `invalidate_all`: voids every load in flight.
+    epoch: Arc<AtomicU64>,
+    switch: Arc<Switch>,
+    label: &'static str,
+}
+
+impl<K, V> Clone for KeyedCache<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            entries: self.entries.clone(),
+            generations: self.generations.clone(),
+            epoch: self.epoch.clone(),
+            switch: self.switch.clone(),
+            label: self.label,
+        }
+    }
+}
+
+impl<K, V> KeyedCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + Clone + 'static,
+    V: Send + Sync + 'static,
+{
+    /// At most `capacity` entries (the least used go first), each at most
+    /// `time_to_live` old: a safety net, entries are invalidated on change.
+    pub fn new(label: &'static str, capacity: u64, time_to_live: Duration, switch: Arc<Switch>) -> Self {
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(capacity)
+            .time_to_live(time_to_live)
+            .support_invalidation_closures()
+            .eviction_listener(move |_, _, cause| {
+                if cause == moka::notification::RemovalCause::Size {
+                    metrics::counter!(crate::metrics::CACHE_EVICTIONS_TOTAL, "cache" => label).increment(1);
+                }
+            })
+            .build();
+        Self {
+            entries,
+            generations: Arc::new(std::array::from_fn(|_| AtomicU64::new(0))),
+            epoch: Arc::new(AtomicU64::new(0)),
+            switch,
+            label,
+        }
+    }
+
+    /// The cached value, if the cache may be used now; counts a hit or miss.
+    pub fn get(&self, key: &K) -> Option<Arc<V>> {
+        if !self.switch.usable() {
+            return None;
+        }
+        let found = self.entries.get(key);
+        let counter =
+            if found.is_some() { crate::metrics::CACHE_HITS_TOTAL } else { crate::metrics::CACHE_MISSES_TOTAL };
+        metrics::counter!(counter, "cache" => self.label).increment(1);
+        found
+    }
+
+    /// Take before reading what will be stored under `key`.
+    pub fn ticket(&self, key: &K) -> Ticket {
+        let shard = shard_of(key);
+        // The epoch first: an invalidate_all between the two reads then shows.
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        Ticket { epoch, shard, generation: self.generations[shard].load(Ordering::SeqCst) }
+    }
+
+    /// Keeps a value loaded since `ticket`, unless its key (or everything)
+    /// was invalidated meanwhile: it may be older than that change.
+    pub fn store(&self, key: K, value: Arc<V>, ticket: Ticket) {
+        if !self.switch.usable() || !self.unchanged_since(ticket) {
+            return;
+        }
+        self.entries.insert(key.clone(), value);
+        // An invalidation between the check and the insert bumped its
+        // generation before removing: seen here, the entry goes again.
+        if !self.unchanged_since(ticket) {
+            self.entries.invalidate(&key);
+            return;
+        }
+        metrics::gauge!(crate::metrics::CACHE_ENTRIES, "cache" => self.label).set(self.entries.entry_count() as f64);
+    }
+
+    fn unchanged_since(&self, ticket: Ticket) -> bool {
+        self.epoch.load(Ordering::SeqCst) == ticket.epoch
+            && self.generations[ticket.shard].load(Ordering::SeqCst) == ticket.generation
+    }
+
+    pub fn invalidate(&self, key: &K) {
+        self.generations[shard_of(key)].fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate(key);
+    }
+
+    /// Forgets the entries `matches` picks (a whole tenant's, say).
+    pub fn invalidate_where(&self, matches: impl Fn(&K) -> bool + Send + Sync + 'static) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        // Only fails without support_invalidation_closures, which `new` sets;
+        // forgetting everything is then the safe answer.
+        if self.entries.invalidate_entries_if(move |key, _| matches(key)).is_err() {
+            self.entries.invalidate_all();
+        }
+    }
+
+    pub fn invalidate_all(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate_all();
+    }
+
+    /// Whether `key` is cached (for tests and diagnosis; not a lookup).
+    pub fn holds(&self, key: &K) -> bool {
+        self.entries.contains_key(key)
+    }
+}
+
+fn shard_of<K: Hash>(key: &K) -> usize {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    (hasher.finish() as usize) % SHARDS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(enabled: bool, hearing: bool) -> KeyedCache<u32, &'static str> {
+        KeyedCache::new("test", 100, Duration::from_secs(60), Arc::new(Switch::new(enabled, hearing)))
+    }
+
+    #[test]
+    fn a_load_that_raced_an_invalidation_of_its_key_is_not_kept() {
+        let cache = cache(true, true);
+        let ticket = cache.ticket(&1);
+        cache.invalidate(&1);
+        cache.store(1, Arc::new("old"), ticket);
+        assert!(cache.get(&1).is_none());
+        let ticket = cache.ticket(&1);
+        cache.store(1, Arc::new("new"), ticket);
+        assert_eq!(cache.get(&1).as_deref(), Some(&"new"));
+        cache.invalidate(&1);
+        assert!(cache.get(&1).is_none());
+    }
+
+    #[test]
+    fn invalidating_everything_voids_every_load_in_flight() {
+        let cache = cache(true, true);
+        let ticket = cache.ticket(&7);
+        cache.invalidate_where(|key| *key == 3);
+        cache.store(7, Arc::new("raced"), ticket);
+        assert!(cache.get(&7).is_none());
+    }
+
+    #[test]
+    fn a_disabled_or_deaf_cache_is_bypassed() {
+        for cache in [cache(false, true), cache(true, false)] {
+            let ticket = cache.ticket(&1);
+            cache.store(1, Arc::new("x"), ticket);
+            assert!(cache.get(&1).is_none());
+        }
+    }
+}
