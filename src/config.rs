@@ -203,6 +203,19 @@ mod tests {
     }
 
     #[test]
+    fn caches_are_on_by_default_and_the_old_name_still_switches_them() {
+        figment::Jail::expect_with(|jail| {
+            assert!(Config::load(None).map_err(|e| *e)?.caches);
+            jail.set_env("ASKPRO_CONFIG_CACHE", "false");
+            assert!(!Config::load(None).map_err(|e| *e)?.caches);
+            jail.clear_env();
+            jail.set_env("ASKPRO_CACHES", "false");
+            assert!(!Config::load(None).map_err(|e| *e)?.caches);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn environment_overrides_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("askpro.toml", "listen = \"127.0.0.1:7000\"\nlog_filter = \"debug\"")?;

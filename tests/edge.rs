@@ -54,7 +54,7 @@ async fn branch_name(server: &TestServer, key: &str, id: &str) -> String {
 /// would hold it).
 enum OutsideLock {
     Row { db: DatabaseConnection, txn: sea_orm::DatabaseTransaction },
-    WriteGate(askpro::store::TenantTx),
+    WriteGate(Box<askpro::store::TenantTx>),
 }
 
 impl OutsideLock {
@@ -70,7 +70,7 @@ impl OutsideLock {
             }
             Backend::Sqlite => {
                 let tenant = askpro::domain::ids::TenantId::parse("tenant", tenant_id).expect("tenant id");
-                OutsideLock::WriteGate(server.state.store.write(tenant).await.expect("write transaction"))
+                OutsideLock::WriteGate(Box::new(server.state.store.write(tenant).await.expect("write transaction")))
             }
         }
     }

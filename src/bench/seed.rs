@@ -291,6 +291,8 @@ async fn insert_customers(
         phones.push(format!("0151{digits}"));
         if rows.len() == BATCH || index + 1 == count {
             let tx = store.write(tenant).await?;
+            // Written in bulk, past the repositories: every cache forgets the tenant.
+            tx.changed(|c| c.everything = true);
             customer::Entity::insert_many(rows.drain(..).map(all_set::<customer::ActiveModel, _>))
                 .exec_without_returning(tx.conn())
                 .await?;
@@ -363,6 +365,8 @@ async fn insert_appointments(
             });
         }
         let tx = store.write(tenant).await?;
+        // Written in bulk, past the repositories: every cache forgets the tenant.
+        tx.changed(|c| c.everything = true);
         appointment::Entity::insert_many(appointments.into_iter().map(all_set::<appointment::ActiveModel, _>))
             .exec_without_returning(tx.conn())
             .await?;

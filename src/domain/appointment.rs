@@ -4,6 +4,12 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// The longest an appointment may last (a service lasts at most a day; a
+/// Cal.com booking longer than that is not mirrored). Range queries rely on
+/// it: an appointment overlapping `[from, to)` starts after `from` minus
+/// this, so they read a bounded slice of the history, not all of it.
+pub const MAX_LENGTH: chrono::Duration = chrono::Duration::days(1);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
     Pending,

@@ -5,6 +5,7 @@ use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use super::caches::dashboard::day_of;
 use super::entities::appointment;
 use super::{TenantTx, all_set};
 use crate::domain::appointment::Status;
@@ -22,8 +23,12 @@ pub struct AppointmentFilter {
 }
 
 pub async fn insert(tx: &TenantTx, row: &appointment::Model) -> Result<()> {
-    // The customer's upcoming appointments are cached with the customer.
-    tx.changed(|c| c.customers.insert(row.customer_id));
+    // The customer's upcoming appointments are cached with the customer,
+    // the dashboard's counts by the day an appointment starts.
+    tx.changed(|c| {
+        c.customers.insert(row.customer_id);
+        c.appointment_days.insert(day_of(row.start_time.timestamp()))
+    });
     appointment::Entity::insert(all_set::<appointment::ActiveModel, _>(row.clone()))
         .exec_without_returning(tx.conn())
         .await?;
@@ -45,9 +50,12 @@ pub async fn list(
     limit: u64,
 ) -> Result<Vec<appointment::Model>> {
     let mut query = appointment::Entity::find().filter(appointment::Column::TenantId.eq(tx.tenant().0));
-    // The range selects appointments overlapping it.
+    // The range selects appointments overlapping it; such an appointment
+    // starts at most MAX_LENGTH before `from`, which bounds the index scan.
     if let Some(from) = filter.from {
-        query = query.filter(appointment::Column::EndTime.gt(from));
+        query = query
+            .filter(appointment::Column::EndTime.gt(from))
+            .filter(appointment::Column::StartTime.gt(from - crate::domain::appointment::MAX_LENGTH));
     }
     if let Some(to) = filter.to {
         query = query.filter(appointment::Column::StartTime.lt(to));
@@ -81,9 +89,15 @@ pub async fn list(
 
 /// Writes `next` only if the row is still at `current.revision`.
 pub async fn save_revision(tx: &TenantTx, current: &appointment::Model, next: &appointment::Model) -> Result<()> {
+    let counted_alike = (current.start_time, current.end_time, &current.status, current.branch_id)
+        == (next.start_time, next.end_time, &next.status, next.branch_id);
     tx.changed(|c| {
         c.customers.insert(current.customer_id);
-        c.customers.insert(next.customer_id)
+        c.customers.insert(next.customer_id);
+        if !counted_alike {
+            c.appointment_days.insert(day_of(current.start_time.timestamp()));
+            c.appointment_days.insert(day_of(next.start_time.timestamp()));
+        }
     });
     let result = appointment::Entity::update_many()
         .set(all_set::<appointment::ActiveModel, _>(next.clone()))
@@ -124,7 +138,9 @@ pub async fn upcoming_of_staff(
         .filter(appointment::Column::TenantId.eq(tx.tenant().0))
         .filter(appointment::Column::StaffId.eq(staff_id))
         .filter(appointment::Column::Status.is_in(active))
-        .filter(appointment::Column::EndTime.gt(now));
+        .filter(appointment::Column::EndTime.gt(now))
+        // Bounds the scan of the staff member's history (see MAX_LENGTH).
+        .filter(appointment::Column::StartTime.gt(now - crate::domain::appointment::MAX_LENGTH));
     if let Some((from, to)) = window {
         query = query.filter(appointment::Column::StartTime.lt(to)).filter(appointment::Column::EndTime.gt(from));
     }

@@ -49,6 +49,21 @@ pub async fn load_schedules(
     Ok(assemble(config, staff_ids, &wide, &parts, now))
 }
 
+/// The calendars without busy time over exactly `window` (absences
+/// overlapping it, overrides dated within `window.dates()`): the open time
+/// the dashboard measures utilization against.
+pub async fn schedules(
+    store: &Store,
+    tenant: TenantId,
+    config: &TenantConfig,
+    staff_ids: &[Uuid],
+    window: Window,
+    now: DateTime<Utc>,
+) -> Result<Vec<StaffCalendar>> {
+    let parts = fetch(Source::Store(store, tenant), staff_ids, &window, now, false).await?;
+    Ok(assemble(config, staff_ids, &window, &parts, now))
+}
+
 fn widened(from: DateTime<Utc>, to: DateTime<Utc>) -> Window {
     Window { from: from - Duration::days(1), to: to + Duration::days(1) }
 }

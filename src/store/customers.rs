@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 use uuid::Uuid;
 
 use super::caches::customers::phone_key;
+use super::caches::dashboard::day_of;
 use super::entities::{appointment, customer};
 use super::{TenantTx, all_set, check_etag, is_unique_violation, now};
 use crate::domain::appointment::Status;
@@ -41,8 +42,11 @@ pub enum CustomerQuery {
 }
 
 pub async fn create(tx: &TenantTx, new: NewCustomer) -> Result<customer::Model> {
-    tx.changed(|c| c.phones.insert(phone_key(&new.phone_number)));
     let at = now();
+    tx.changed(|c| {
+        c.phones.insert(phone_key(&new.phone_number));
+        c.customer_days.insert(day_of(at.timestamp()))
+    });
     let row = customer::Model {
         tenant_id: tx.tenant().0,
         id: Uuid::now_v7(),
@@ -281,20 +285,12 @@ pub async fn upcoming_appointments(
         .filter(appointment::Column::CustomerId.eq(customer_id))
         .filter(appointment::Column::Status.is_in(active))
         .filter(appointment::Column::EndTime.gt(at))
+        // Bounds the scan of the customer's history (see MAX_LENGTH).
+        .filter(appointment::Column::StartTime.gt(at - crate::domain::appointment::MAX_LENGTH))
         .order_by_asc(appointment::Column::StartTime)
         .order_by_asc(appointment::Column::Id)
         .limit(limit)
         .all(tx.conn())
-        .await?)
-}
-
-/// Customers created in `[from, to)` (dashboard).
-pub async fn count_created(tx: &TenantTx, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<u64> {
-    Ok(customer::Entity::find()
-        .filter(customer::Column::TenantId.eq(tx.tenant().0))
-        .filter(customer::Column::CreateTime.gte(from))
-        .filter(customer::Column::CreateTime.lt(to))
-        .count(tx.conn())
         .await?)
 }
 

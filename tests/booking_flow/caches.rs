@@ -244,7 +244,48 @@ async fn a_caller_lookup_follows_every_change(server: &common::TestServer) {
     assert_eq!(found, customer_id);
 }
 
-on_both_databases!(every_change_of_busy_time_shows_in_the_next_slot_list, a_caller_lookup_follows_every_change);
+/// The day's dashboard, asked of the server behind `channel`: (total,
+/// cancelled, new customers).
+async fn dashboard_via(channel: &Channel, s: &Salon, day: &BookingDay) -> (i32, i32, i32) {
+    let date = askpro::proto::r#type::v1::LocalDate {
+        year: i32::from(day.date.year()),
+        month: i32::from(day.date.month()),
+        day: i32::from(day.date.day()),
+    };
+    let request =
+        ap::GetDashboardStatsRequest { date: Some(date), period: ap::StatsPeriod::Day as i32, ..Default::default() };
+    let stats = AppointmentServiceClient::new(channel.clone())
+        .get_dashboard_stats(authed(request, s.admin()))
+        .await
+        .expect("dashboard")
+        .into_inner();
+    let counts = stats.appointment_counts.expect("counts");
+    (counts.total, counts.cancelled, stats.new_customers)
+}
+
+/// GetDashboardStats, added up from cached days, follows bookings and
+/// cancels at once. (New customers count by the day they were created:
+/// today, not the booked day.)
+async fn the_dashboard_follows_every_booking_and_cancel(server: &common::TestServer) {
+    caches_in_use(server).await;
+    let s = Salon::open(server, "Salon Cached Dashboard").await;
+    let day = BookingDay::berlin();
+    assert_eq!(dashboard_via(&server.channel, &s, &day).await, (0, 0, 0), "nothing booked yet (and cached)");
+    let booked = s.book(day.at(9, 0), "+4915112340401").await;
+    assert_eq!(dashboard_via(&server.channel, &s, &day).await.0, 1, "the booking counts at once");
+    s.cancel(&booked.id, "").await.expect("cancel");
+    assert_eq!(dashboard_via(&server.channel, &s, &day).await, (1, 1, 0), "and its cancel");
+    let today = BookingDay::days_from_today(BERLIN, 0);
+    let before = dashboard_via(&server.channel, &s, &today).await.2;
+    s.book(day.at(11, 0), "+4915112340402").await;
+    assert_eq!(dashboard_via(&server.channel, &s, &today).await.2, before + 1, "a new customer today");
+}
+
+on_both_databases!(
+    every_change_of_busy_time_shows_in_the_next_slot_list,
+    a_caller_lookup_follows_every_change,
+    the_dashboard_follows_every_booking_and_cancel
+);
 
 /// With the caches off, slot lists and caller lookups behave the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,6 +297,7 @@ async fn without_the_caches_busy_time_and_callers_follow_every_change() {
         };
         every_change_of_busy_time_shows_in_the_next_slot_list(&server).await;
         a_caller_lookup_follows_every_change(&server).await;
+        the_dashboard_follows_every_booking_and_cancel(&server).await;
         server.stop().await;
     }
 }
@@ -273,7 +315,8 @@ async fn until_seen<F: AsyncFn() -> bool>(what: &str, seen: F) -> Duration {
 }
 
 /// PostgreSQL, two replicas: a booking and a new caller made through one
-/// reach the other's cached slot lists and caller lookups within the bound.
+/// reach the other's cached slot lists, caller lookups and dashboard within
+/// the bound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bookings_and_callers_reach_the_other_replicas_caches() {
     let Some(first) = common::TestServer::start(common::Backend::Postgres).await else {
@@ -299,6 +342,11 @@ async fn bookings_and_callers_reach_the_other_replicas_caches() {
         caller_via(&second.channel, &s, phone).await.is_some_and(|(_, upcoming)| upcoming == vec![booked.id.clone()])
     })
     .await;
+    // The dashboard's days too: a cancel through the first replica.
+    assert_eq!(dashboard_via(&second.channel, &s, &day).await, (1, 0, 0));
+    s.cancel(&booked.id, "").await.expect("cancel");
+    until_seen("the cancel in its dashboard", async || dashboard_via(&second.channel, &s, &day).await == (1, 1, 0))
+        .await;
 
     second.stop().await;
     first.stop().await;

@@ -23,6 +23,9 @@ async fn insert_time_off(
         create_time: Utc::now(),
     };
     let tx = server.state.store.write(fixture.tenant_id()).await.expect("write tx");
+    // Written past the repository: the caches must hear of it all the same.
+    let staff_id = row.staff_id;
+    tx.changed(|c| c.time_off.insert(staff_id));
     time_off::Entity::insert(askpro::store::all_set::<time_off::ActiveModel, _>(row))
         .exec_without_returning(tx.conn())
         .await

@@ -87,8 +87,8 @@ struct Booking<'a> {
     customer_id: &'a str,
 }
 
-/// Writes an appointment row straight into the store: these tests are about
-/// reading appointments, not booking them.
+/// Writes an appointment row through the repository, past the booking
+/// rules: these tests are about reading appointments, not booking them.
 async fn insert_appointment(
     server: &TestServer,
     fixture: &TenantFixture,
@@ -119,10 +119,7 @@ async fn insert_appointment(
     };
     let id = row.id;
     let tx = server.state.store.write(fixture.tenant_id()).await.expect("write tx");
-    appointment::Entity::insert(askpro::store::all_set::<appointment::ActiveModel, _>(row))
-        .exec_without_returning(tx.conn())
-        .await
-        .expect("insert appointment");
+    askpro::store::appointments::insert(&tx, &row).await.expect("insert appointment");
     tx.commit().await.expect("commit");
     id
 }

@@ -90,6 +90,10 @@ async fn calcom_bookings_that_cannot_be_mirrored_are_rejected_never_double_booke
     let stranger =
         bytes(&calcom_booking("BOOKING_CREATED", "uid_d", day.at(17, 0), 45, "bob@else.example", Some(CALLER)));
     assert_eq!(post(server, &calcom.path, &calcom_headers(CALCOM_SECRET, &stranger), &stranger).await.status, 200);
+    // Longer than a day: range queries rely on appointments lasting at most one.
+    let endless =
+        bytes(&calcom_booking("BOOKING_CREATED", "uid_e", day.at(18, 0), 25 * 60, "anna@salon.example", Some(CALLER)));
+    assert_eq!(post(server, &calcom.path, &calcom_headers(CALCOM_SECRET, &endless), &endless).await.status, 200);
 
     assert_eq!(appointments(server, fx).await.len(), 1, "no double booking, nothing half-mirrored");
     let events = inbox(server, fx).await;
@@ -102,6 +106,8 @@ async fn calcom_bookings_that_cannot_be_mirrored_are_rejected_never_double_booke
     assert!(reason_of("uid_c").1.contains("phoneNumber"), "{:?}", reason_of("uid_c"));
     assert_eq!(reason_of("uid_d").0, rejected);
     assert!(reason_of("uid_d").1.contains("organizer"));
+    assert_eq!(reason_of("uid_e").0, rejected);
+    assert!(reason_of("uid_e").1.contains("more than a day"), "{:?}", reason_of("uid_e"));
 }
 
 async fn another_tenants_endpoint_cannot_affect_this_tenant(server: &TestServer) {

@@ -138,7 +138,7 @@ async fn a_database_that_cannot_answer_in_time_gets_503_and_nothing_is_stored(ba
 /// Blocks the inbox from outside the server: on SQLite by holding the store's
 /// write gate (as a long write would), on PostgreSQL by locking the table.
 enum WriteBlocker {
-    Gate(askpro::store::TenantTx),
+    Gate(Box<askpro::store::TenantTx>),
     Lock(sea_orm::DatabaseTransaction),
 }
 
@@ -146,7 +146,9 @@ impl WriteBlocker {
     async fn hold(server: &TestServer, fx: &TenantFixture) -> Self {
         use sea_orm::{ConnectionTrait, TransactionTrait};
         match server.backend() {
-            common::Backend::Sqlite => WriteBlocker::Gate(server.state.store.write(fx.tenant_id()).await.unwrap()),
+            common::Backend::Sqlite => {
+                WriteBlocker::Gate(Box::new(server.state.store.write(fx.tenant_id()).await.unwrap()))
+            }
             common::Backend::Postgres => {
                 let db = sea_orm::Database::connect(server.db.url()).await.unwrap();
                 let txn = db.begin().await.unwrap();

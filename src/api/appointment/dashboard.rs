@@ -21,7 +21,6 @@ use crate::error::{Error, Result};
 use crate::proto::appointment::v1 as pb;
 use crate::proto::r#type::v1 as types;
 use crate::store::dashboard::{self, StatusTotal};
-use crate::store::{branches, customers, tenants};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Period {
@@ -46,22 +45,20 @@ pub async fn stats(
         return Err(Error::internal("validated fields are missing"));
     };
 
-    let tx = state.store.read(tenant).await?;
+    let config = state.store.tenant_config(tenant).await?;
     let zone_name = match branch_id {
-        Some(id) => branches::get_row(&tx, id).await?.time_zone,
-        None => tenants::get(&tx).await?.time_zone,
+        // An unknown (or another tenant's) branch is NOT_FOUND.
+        Some(id) => config.branch(id.0)?.time_zone.clone(),
+        None => config.time_zone.clone(),
     };
     let zone = time_zone(&zone_name)?;
     let (from, to) = period_range(&zone, date, period)?;
     let (from_utc, to_utc) = (utc(from)?, utc(to)?);
     let branch = branch_id.map(|b| b.0);
-    let totals = dashboard::totals_by_status(&tx, from_utc, to_utc, branch).await?;
-    let staff = dashboard::staff_hours(&tx, branch, from_utc, to_utc).await?;
-    let new_customers = match branch {
-        Some(branch) => customers::count_created_in_branch(&tx, from_utc, to_utc, branch).await?,
-        None => customers::count_created(&tx, from_utc, to_utc).await?,
-    };
-    tx.commit().await?;
+    let period_totals = dashboard::period_totals(&state.store, tenant, from_utc, to_utc, branch).await?;
+    let totals = period_totals.by_status;
+    let new_customers = period_totals.new_customers;
+    let staff = dashboard::staff_hours(&state.store, tenant, &config, branch, from_utc, to_utc).await?;
 
     let mut open = 0;
     for member in &staff {

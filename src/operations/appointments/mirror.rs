@@ -64,6 +64,10 @@ pub async fn mirror_calcom(
             return Ok(ignored(format!("trigger {trigger_event} is not mirrored")));
         }
     };
+    let lasts = booking.end_time - booking.start_time;
+    if trigger != BookingTrigger::Cancelled && lasts > crate::domain::appointment::MAX_LENGTH {
+        return Ok(rejected("the booking lasts more than a day, the longest an AskPro appointment may last"));
+    }
     match trigger {
         BookingTrigger::Created | BookingTrigger::Requested => {
             if let Some(existing) = appointments::find_by_external_booking_uid(tx, &booking.uid).await? {

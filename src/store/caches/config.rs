@@ -22,6 +22,8 @@ pub struct TenantConfig {
     pub weekly_hours: HashMap<Uuid, Vec<WeeklyInterval>>,
     /// The tenant's default region for reading phone numbers.
     pub region_code: String,
+    /// The tenant's time zone (the dashboard's, without a branch).
+    pub time_zone: String,
 }
 
 impl TenantConfig {
@@ -63,7 +65,7 @@ pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
 
     use crate::store::entities::{staff, staff_service, working_hours};
     let tenant = tx.tenant().0;
-    let region_code = crate::store::tenants::get(tx).await?.region_code;
+    let tenant_row = crate::store::tenants::get(tx).await?;
     let branches = branch::Entity::find()
         .filter(branch::Column::TenantId.eq(tenant))
         .filter(branch::Column::DeleteTime.is_null())
@@ -96,7 +98,8 @@ pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
         services: services.into_iter().map(|s| (s.id, s)).collect(),
         staff: members.into_iter().map(|row| (row.id, StaffMember { row, service_ids: Vec::new() })).collect(),
         weekly_hours: HashMap::new(),
-        region_code,
+        region_code: tenant_row.region_code,
+        time_zone: tenant_row.time_zone,
     };
     for row in offered {
         if let Some(member) = config.staff.get_mut(&row.staff_id) {

@@ -76,8 +76,21 @@ where
     /// At most `capacity` entries (the least used go first), each at most
     /// `time_to_live` old: a safety net, entries are invalidated on change.
     pub fn new(label: &'static str, capacity: u64, time_to_live: Duration, switch: Arc<Switch>) -> Self {
+        Self::weighted(label, capacity, time_to_live, switch, |_| 1)
+    }
+
+    /// As `new`, with `capacity` counted in what `weight` says each value
+    /// weighs (rows, say) rather than in entries.
+    pub fn weighted(
+        label: &'static str,
+        capacity: u64,
+        time_to_live: Duration,
+        switch: Arc<Switch>,
+        weight: fn(&V) -> u32,
+    ) -> Self {
         let entries = moka::sync::Cache::builder()
             .max_capacity(capacity)
+            .weigher(move |_, value: &Arc<V>| weight(value))
             .time_to_live(time_to_live)
             .support_invalidation_closures()
             .eviction_listener(move |_, _, cause| {

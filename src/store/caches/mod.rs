@@ -20,6 +20,7 @@
 pub mod calendar;
 pub mod config;
 pub mod customers;
+pub mod dashboard;
 mod keyed;
 
 use std::collections::BTreeSet;
@@ -59,6 +60,13 @@ pub struct Changes {
     /// digests: no number leaves the process.
     #[serde(rename = "p", default, skip_serializing_if = "BTreeSet::is_empty")]
     pub phones: BTreeSet<u64>,
+    /// UTC days (see `dashboard::day_of`) on which an appointment that
+    /// starts there was created or changed what the dashboard counts.
+    #[serde(rename = "d", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub appointment_days: BTreeSet<i64>,
+    /// UTC days on which a customer was created.
+    #[serde(rename = "n", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub customer_days: BTreeSet<i64>,
     /// Too much to list: forget everything of the tenant.
     #[serde(rename = "a", default, skip_serializing_if = "std::ops::Not::not")]
     pub everything: bool,
@@ -96,6 +104,8 @@ pub struct Caches {
     pub busy: KeyedCache<(TenantId, Uuid), calendar::StaffBusy>,
     pub phones: KeyedCache<(TenantId, u64), customers::PhoneOwner>,
     pub customers: KeyedCache<(TenantId, Uuid), customers::CustomerView>,
+    pub appointment_days: KeyedCache<(TenantId, i64), dashboard::DayAppointments>,
+    pub customer_days: KeyedCache<(TenantId, i64), dashboard::DayCustomers>,
 }
 
 impl Caches {
@@ -110,6 +120,21 @@ impl Caches {
             busy: KeyedCache::new("staff_busy_time", 100_000, TIME_TO_LIVE, shared()),
             phones: KeyedCache::new("customer_by_phone", 200_000, TIME_TO_LIVE, shared()),
             customers: KeyedCache::new("customer_view", 200_000, TIME_TO_LIVE, shared()),
+            // Bounded in rows (about 100 bytes each), not days.
+            appointment_days: KeyedCache::weighted(
+                "dashboard_appointment_days",
+                500_000,
+                TIME_TO_LIVE,
+                shared(),
+                dashboard::weight_of_appointments,
+            ),
+            customer_days: KeyedCache::weighted(
+                "dashboard_customer_days",
+                500_000,
+                TIME_TO_LIVE,
+                shared(),
+                dashboard::weight_of_customers,
+            ),
             switch,
         }
     }
@@ -144,6 +169,12 @@ impl Caches {
         for phone in &changes.phones {
             self.phones.invalidate(&(tenant, *phone));
         }
+        for day in &changes.appointment_days {
+            self.appointment_days.invalidate(&(tenant, *day));
+        }
+        for day in &changes.customer_days {
+            self.customer_days.invalidate(&(tenant, *day));
+        }
     }
 
     /// Forgets every entry of `tenant`.
@@ -153,6 +184,8 @@ impl Caches {
         self.busy.invalidate_where(move |key| key.0 == tenant);
         self.phones.invalidate_where(move |key| key.0 == tenant);
         self.customers.invalidate_where(move |key| key.0 == tenant);
+        self.appointment_days.invalidate_where(move |key| key.0 == tenant);
+        self.customer_days.invalidate_where(move |key| key.0 == tenant);
     }
 
     /// Forgets everything (changes may have been missed).
@@ -162,6 +195,8 @@ impl Caches {
         self.busy.invalidate_all();
         self.phones.invalidate_all();
         self.customers.invalidate_all();
+        self.appointment_days.invalidate_all();
+        self.customer_days.invalidate_all();
     }
 
     /// Whether this replica hears other replicas' changes: while not, the

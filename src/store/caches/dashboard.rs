@@ -1,0 +1,67 @@
+//! The dashboard's raw material per UTC day: what every appointment that
+//! starts that day counts for (status, branch, length), and when the
+//! customers created that day were created. A period's stats add up the days
+//! it touches, so a booking invalidates one day, not every period that
+//! contains it, and a week costs eight lookups instead of a scan.
+use uuid::Uuid;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The UTC day number (days since 1970-01-01) of a Unix second.
+pub fn day_of(second: i64) -> i64 {
+    second.div_euclid(SECONDS_PER_DAY)
+}
+
+/// The UTC days `[from, to)` touches.
+pub fn days_of(from: i64, to: i64) -> std::ops::RangeInclusive<i64> {
+    day_of(from)..=day_of(to - 1)
+}
+
+/// The first Unix second of a UTC day.
+pub fn start_of(day: i64) -> i64 {
+    day * SECONDS_PER_DAY
+}
+
+/// One appointment as the dashboard counts it.
+#[derive(Clone, Debug)]
+pub struct Counted {
+    pub start: i64,
+    pub seconds: i64,
+    /// As stored ("pending", "no_show", ...).
+    pub status: String,
+    pub branch_id: Uuid,
+}
+
+/// Every appointment starting on one UTC day.
+#[derive(Debug, Default)]
+pub struct DayAppointments {
+    pub appointments: Vec<Counted>,
+}
+
+/// The creation times (Unix seconds) of the customers created on one UTC day.
+#[derive(Debug, Default)]
+pub struct DayCustomers {
+    pub created: Vec<i64>,
+}
+
+/// What an entry weighs against its cache's bound: its rows, at least one.
+pub fn weight_of_appointments(day: &DayAppointments) -> u32 {
+    u32::try_from(day.appointments.len()).unwrap_or(u32::MAX).max(1)
+}
+
+pub fn weight_of_customers(day: &DayCustomers) -> u32 {
+    u32::try_from(day.created.len()).unwrap_or(u32::MAX).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc_and_ranges_are_half_open() {
+        assert_eq!(day_of(0), 0);
+        assert_eq!(day_of(-1), -1);
+        assert_eq!(days_of(start_of(3), start_of(5)), 3..=4);
+        assert_eq!(days_of(start_of(3) + 10, start_of(3) + 20), 3..=3);
+    }
+}
