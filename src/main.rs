@@ -41,6 +41,10 @@ enum Command {
         #[command(subcommand)]
         what: SeedCommand,
     },
+    /// Ask every running server on the configured PostgreSQL database to
+    /// warm its in-process caches now, as it does at start (after a bulk
+    /// import, say). A server on SQLite warms its caches when it starts.
+    WarmCaches,
     /// Remove holds that ended more than an hour ago (the server also does
     /// this every minute).
     CleanupHolds,
@@ -110,6 +114,19 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&seed)?);
             } else {
                 print_demo(&seed, None);
+            }
+            Ok(())
+        }
+        Command::WarmCaches => {
+            let store = Store::connect(&config).await?;
+            if store.backend() == sea_orm::DbBackend::Postgres {
+                let listening = askpro::store::caches::request_warm_up(&store).await?;
+                eprintln!("asked the running servers to warm their caches ({listening} listening)");
+            } else {
+                eprintln!(
+                    "SQLite: the one server process warms its caches when it starts; nothing to ask (on PostgreSQL \
+                     this asks every running replica)"
+                );
             }
             Ok(())
         }

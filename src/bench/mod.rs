@@ -171,6 +171,13 @@ async fn seed_and_measure(args: &BenchArgs, store: &Store, address: &str) -> any
     };
     let (fixture, seeding) = seed::seed(store, maker, size).await.context("seeding the bench tenant")?;
     eprintln!("seeded in {:.1} s (tenant {})", seeding.total.as_secs_f64(), fixture.tenant_id);
+    // A server warms its caches when it starts; the tenant was seeded after
+    // that, so they are warmed now, as `askpro warm-caches` would.
+    let tenant = crate::domain::ids::TenantId(fixture.tenant_id);
+    match &args.target {
+        None => crate::store::caches::warm_tenant(store, tenant).await.context("warming the caches")?,
+        Some(_) => drop(crate::store::caches::request_warm_up(store).await.context("asking to warm the caches")?),
+    }
     let free_slots = fixture.free_slots.len();
     let credentials = Credentials::new(&fixture.agent_key, None)?;
     let db = store.connection().clone();

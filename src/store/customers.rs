@@ -271,6 +271,33 @@ pub async fn delete(tx: &TenantTx, id: Uuid, expected_etag: &str) -> Result<()> 
     save_revision(tx, &current, next).await
 }
 
+/// Live customers, at most `limit` (a cache warm-up).
+pub async fn all_live(tx: &TenantTx, limit: u64) -> Result<Vec<customer::Model>> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::TenantId.eq(tx.tenant().0))
+        .filter(customer::Column::DeleteTime.is_null())
+        .limit(limit)
+        .all(tx.conn())
+        .await?)
+}
+
+/// Every customer's PENDING or CONFIRMED appointments that have not ended at
+/// `at`, by customer and start (a cache warm-up); served by
+/// appointments_start_idx within a day before `at` and onwards.
+pub async fn upcoming_of_all(tx: &TenantTx, at: DateTime<Utc>) -> Result<Vec<appointment::Model>> {
+    let active = Status::ALL.into_iter().filter(|s| s.is_active()).map(Status::as_str);
+    Ok(appointment::Entity::find()
+        .filter(appointment::Column::TenantId.eq(tx.tenant().0))
+        .filter(appointment::Column::Status.is_in(active))
+        .filter(appointment::Column::EndTime.gt(at))
+        .filter(appointment::Column::StartTime.gt(at - crate::domain::appointment::MAX_LENGTH))
+        .order_by_asc(appointment::Column::CustomerId)
+        .order_by_asc(appointment::Column::StartTime)
+        .order_by_asc(appointment::Column::Id)
+        .all(tx.conn())
+        .await?)
+}
+
 /// The customer's PENDING or CONFIRMED appointments (in every branch) that
 /// have not ended at `at`, by start time; served by appointments_customer_idx.
 pub async fn upcoming_appointments(

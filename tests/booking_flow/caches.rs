@@ -75,6 +75,8 @@ async fn hours_changes_show_in_the_next_slot_list(server: &common::TestServer) {
 async fn the_cache_is_warmed_for_every_tenant(server: &common::TestServer) {
     let s = Salon::open(server, "Salon Warm").await;
     let other = Salon::open(server, "Salon Warm Too").await;
+    let phone = "+4915112340501";
+    s.book(BookingDay::berlin().at(9, 0), phone).await;
     let caches = server.state.store.caches();
     caches.invalidate_all();
     askpro::store::caches::warm_up(server.state.store.clone()).await;
@@ -84,6 +86,8 @@ async fn the_cache_is_warmed_for_every_tenant(server: &common::TestServer) {
     let staff = uuid::Uuid::parse_str(s.staff()).expect("staff id");
     assert!(caches.time_off.holds(&(s.fx.tenant_id(), staff)), "and the staff member's time off");
     assert!(caches.busy.holds(&(s.fx.tenant_id(), staff)), "and busy time");
+    let by_phone = (s.fx.tenant_id(), askpro::store::caches::customers::phone_key(phone));
+    assert!(caches.phones.holds(&by_phone), "and the customers by phone number");
 }
 
 on_both_databases!(hours_changes_show_in_the_next_slot_list, the_cache_is_warmed_for_every_tenant);
@@ -347,6 +351,13 @@ async fn bookings_and_callers_reach_the_other_replicas_caches() {
     s.cancel(&booked.id, "").await.expect("cancel");
     until_seen("the cancel in its dashboard", async || dashboard_via(&second.channel, &s, &day).await == (1, 1, 0))
         .await;
+
+    // `askpro warm-caches`: every listening replica warms its caches.
+    let tenant = s.fx.tenant_id();
+    second.state.store.caches().invalidate_all();
+    let listening = askpro::store::caches::request_warm_up(&first.state.store).await.expect("warm request");
+    assert!(listening >= 2, "both replicas listen: {listening}");
+    until_seen("the warm request", async || second.state.store.caches().config.holds(&tenant)).await;
 
     second.stop().await;
     first.stop().await;

@@ -27,8 +27,6 @@ const UPDATABLE: &[&str] = &["phone_number", "display_name", "email", "notes"];
 const MAX_NOTES: usize = 2000;
 const MAX_EMAIL: usize = 254;
 const MAX_QUERY: usize = 100;
-/// FindCustomerByPhone returns at most this many upcoming appointments.
-const MAX_UPCOMING: u64 = 10;
 
 pub async fn create(
     state: &AppState,
@@ -157,7 +155,14 @@ pub async fn find_by_phone(
         None => stored_region(&config.region_code)?,
     };
     let number = PhoneNumber::parse(&req.phone_number, &region).map_err(|e| Error::invalid("phone_number", e))?;
-    let found = caches::customers::find_by_phone(&state.store, tenant, number.as_str(), now(), MAX_UPCOMING).await?;
+    let found = caches::customers::find_by_phone(
+        &state.store,
+        tenant,
+        number.as_str(),
+        now(),
+        caches::customers::UPCOMING_LIMIT,
+    )
+    .await?;
     // Which caller was looked up, for support; masked, as every phone number in a log.
     tracing::debug!(phone = %number.masked(), found = found.is_some(), "customer lookup by phone");
     let view = found.ok_or(Error::NotFound { resource: "customer" })?;

@@ -40,6 +40,41 @@ impl CustomerView {
     }
 }
 
+/// FindCustomerByPhone returns at most this many upcoming appointments.
+pub const UPCOMING_LIMIT: u64 = 10;
+/// Customers a warm-up loads per tenant at most.
+const WARM_CUSTOMERS: u64 = 100_000;
+
+/// Fills both caches with every live customer of `tenant` (up to the bound)
+/// and their first `limit` upcoming appointments at `now`: three queries.
+pub async fn warm(store: &Store, tenant: TenantId, now: DateTime<Utc>, limit: u64) -> Result<usize> {
+    let caches = store.caches();
+    let (phones, views) = (caches.phones.snapshot(), caches.customers.snapshot());
+    let (live, upcoming) = store
+        .read_with(tenant, async |tx| {
+            let live = customers::all_live(tx, WARM_CUSTOMERS).await?;
+            let upcoming = customers::upcoming_of_all(tx, now).await?;
+            Ok((live, upcoming))
+        })
+        .await?;
+    let mut by_customer: std::collections::HashMap<Uuid, Vec<appointment::Model>> = Default::default();
+    for appointment in upcoming {
+        let list = by_customer.entry(appointment.customer_id).or_default();
+        if (list.len() as u64) < limit {
+            list.push(appointment);
+        }
+    }
+    let count = live.len();
+    for customer in live {
+        let owner = PhoneOwner { phone_number: customer.phone_number.clone(), customer_id: Some(customer.id) };
+        caches.phones.store_since((tenant, phone_key(&customer.phone_number)), Arc::new(owner), &phones);
+        let upcoming = by_customer.remove(&customer.id).unwrap_or_default();
+        let id = customer.id;
+        caches.customers.store_since((tenant, id), Arc::new(CustomerView { customer, upcoming, limit }), &views);
+    }
+    Ok(count)
+}
+
 /// A stable digest of an E.164 number (the same on every replica).
 pub fn phone_key(phone_number: &str) -> u64 {
     let digest = Sha256::digest(phone_number.as_bytes());

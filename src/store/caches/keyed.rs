@@ -47,6 +47,14 @@ pub struct Ticket {
     generation: u64,
 }
 
+/// Taken before a load of keys not known in advance (a warm-up): every
+/// shard's generation at once.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    epoch: u64,
+    generations: Vec<u64>,
+}
+
 pub struct KeyedCache<K, V> {
     entries: moka::sync::Cache<K, Arc<V>>,
     generations: Arc<[AtomicU64; SHARDS]>,
@@ -126,6 +134,19 @@ where
         // The epoch first: an invalidate_all between the two reads then shows.
         let epoch = self.epoch.load(Ordering::SeqCst);
         Ticket { epoch, shard, generation: self.generations[shard].load(Ordering::SeqCst) }
+    }
+
+    /// Take before reading values whose keys the read itself finds.
+    pub fn snapshot(&self) -> Snapshot {
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        Snapshot { epoch, generations: self.generations.iter().map(|g| g.load(Ordering::SeqCst)).collect() }
+    }
+
+    /// `store` for a value loaded since `snapshot`.
+    pub fn store_since(&self, key: K, value: Arc<V>, snapshot: &Snapshot) {
+        let shard = shard_of(&key);
+        let ticket = Ticket { epoch: snapshot.epoch, shard, generation: snapshot.generations[shard] };
+        self.store(key, value, ticket);
     }
 
     /// Keeps a value loaded since `ticket`, unless its key (or everything)
@@ -210,6 +231,19 @@ mod tests {
         cache.invalidate_where(|key| *key == 3);
         cache.store(7, Arc::new("raced"), ticket);
         assert!(cache.get(&7).is_none());
+    }
+
+    #[test]
+    fn a_snapshot_voids_exactly_the_keys_invalidated_since() {
+        let cache = cache(true, true);
+        let snapshot = cache.snapshot();
+        cache.invalidate(&1);
+        cache.store_since(1, Arc::new("raced"), &snapshot);
+        assert!(cache.get(&1).is_none());
+        // Another shard's key is untouched by that invalidation.
+        let other = (2..200).find(|k| shard_of(k) != shard_of(&1)).expect("a key in another shard");
+        cache.store_since(other, Arc::new("kept"), &snapshot);
+        assert!(cache.get(&other).is_some());
     }
 
     #[test]

@@ -33,8 +33,11 @@ use uuid::Uuid;
 pub use self::keyed::{KeyedCache, Switch, Ticket};
 use crate::domain::ids::TenantId;
 
-/// The PostgreSQL notification channel; the payload is a `Notice`.
+/// The PostgreSQL notification channel; the payload is a `Notice`, or
+/// `WARM_REQUEST`.
 pub const CHANNEL: &str = "askpro_cache_changes";
+/// Asks every replica to warm its caches (see `request_warm_up`).
+const WARM_REQUEST: &str = "warm";
 /// PostgreSQL refuses a notification payload of 8000 bytes or more; a
 /// transaction that changed more than fits makes replicas forget the tenant.
 const MAX_PAYLOAD_BYTES: usize = 7999;
@@ -215,6 +218,9 @@ impl Caches {
     /// Applies a notification from another replica (or, unreadable,
     /// forgets everything: something changed and we cannot tell what).
     fn hear(&self, text: &str) {
+        if text == WARM_REQUEST {
+            return;
+        }
         match serde_json::from_str::<Notice>(text) {
             Ok(notice) => self.apply(TenantId(notice.t), &notice.changes),
             Err(_) => self.invalidate_all(),
@@ -250,6 +256,9 @@ pub async fn listen(store: super::Store) {
         // gap in which notifications were lost.
         loop {
             match listener.try_recv().await {
+                Ok(Some(notification)) if notification.payload() == WARM_REQUEST => {
+                    tokio::spawn(warm_up(store.clone()));
+                }
                 Ok(Some(notification)) => caches.hear(notification.payload()),
                 Ok(None) => {
                     tracing::warn!("caches lost their listener; bypassing them until it is back");
@@ -310,14 +319,44 @@ pub async fn warm_up(store: super::Store) {
     tracing::info!(tenants = warmed, "caches warmed");
 }
 
-/// Fills one tenant's configuration and its staff calendars.
+/// Fills one tenant's configuration, its staff calendars and its customers
+/// by phone number.
 pub async fn warm_tenant(store: &super::Store, tenant: TenantId) -> crate::error::Result<()> {
     let config = store.tenant_config(tenant).await?;
     let mut staff: Vec<Uuid> = config.staff.keys().copied().collect();
     staff.sort_unstable();
     let now = chrono::Utc::now();
     super::calendar::load(store, tenant, &config, &staff, now, now + chrono::Duration::days(WARM_DAYS), now).await?;
+    customers::warm(store, tenant, super::now(), customers::UPCOMING_LIMIT).await?;
     Ok(())
+}
+
+/// Asks every listening replica (PostgreSQL) to warm its caches now, as it
+/// does at start: `askpro warm-caches` after a bulk import, say. Returns the
+/// number of connections listening, i.e. the replicas that will.
+pub async fn request_warm_up(store: &super::Store) -> crate::error::Result<i64> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if store.backend() != DbBackend::Postgres {
+        return Ok(0);
+    }
+    let db = store.connection();
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [CHANNEL.into(), WARM_REQUEST.into()],
+    ))
+    .await?;
+    // Listening connections show as idle sessions whose last query was LISTEN.
+    let listening = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = $1",
+            [format!("LISTEN \"{CHANNEL}\"").into()],
+        ))
+        .await?
+        .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0);
+    Ok(listening)
 }
 
 #[cfg(test)]
