@@ -74,6 +74,10 @@ pub struct Config {
     pub rate_limit_tenant_overrides: BTreeMap<String, Quota>,
     /// The deadline of a call that sends no `grpc-timeout`, in seconds.
     pub default_deadline_secs: u64,
+    /// The longest deadline a call gets, in seconds: a longer `grpc-timeout`
+    /// (up to 99999999 hours is legal) is shortened to it. Streams are not
+    /// bounded by it once they started.
+    pub max_deadline_secs: u64,
     /// Calls the whole server runs at once; beyond it calls are shed with
     /// UNAVAILABLE (health checks are never shed).
     pub max_concurrent_calls: usize,
@@ -137,6 +141,7 @@ impl Default for Config {
             rate_limit_per_tenant: Quota { per_second: 50, burst: 100 },
             rate_limit_tenant_overrides: BTreeMap::new(),
             default_deadline_secs: 30,
+            max_deadline_secs: 300,
             max_concurrent_calls: 1024,
             max_concurrent_calls_per_connection: 128,
             max_message_bytes: 4 * 1024 * 1024,
@@ -174,7 +179,11 @@ impl Config {
     }
 
     pub fn default_deadline(&self) -> Duration {
-        Duration::from_secs(self.default_deadline_secs.max(1))
+        Duration::from_secs(self.default_deadline_secs.max(1)).min(self.max_deadline())
+    }
+
+    pub fn max_deadline(&self) -> Duration {
+        Duration::from_secs(self.max_deadline_secs.max(1))
     }
 
     pub fn is_postgres(&self) -> bool {

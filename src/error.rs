@@ -99,6 +99,24 @@ impl From<crate::domain::error::Invalid> for Error {
     }
 }
 
+/// An error reply lists at most this many field violations (the first ones)
+/// and says how many there were: grpcio clients refuse trailers over 16 KiB.
+const MAX_VIOLATIONS_SHOWN: usize = 20;
+/// The status message names the first few of them.
+const MAX_VIOLATIONS_IN_MESSAGE: usize = 5;
+/// A field path or description in an error reply is cut to this many
+/// characters: twenty of each in the details and five in the message stay
+/// well under 16 KiB.
+const MAX_FIELD_CHARS: usize = 100;
+const MAX_DESCRIPTION_CHARS: usize = 200;
+
+fn bounded_text(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 fn status_with(code: Code, message: String, reason: &str, details: ErrorDetails) -> Status {
     let mut details = details;
     details.set_error_info(reason, ERROR_DOMAIN, std::collections::HashMap::new());
@@ -110,15 +128,38 @@ impl From<Error> for Status {
         let plain = ErrorDetails::new();
         match err {
             Error::InvalidArgument(violations) => {
-                let summary =
-                    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ");
-                let details = ErrorDetails::with_bad_request(
-                    violations
+                let total = violations.len();
+                let shown: Vec<FieldViolation> = violations
+                    .into_iter()
+                    .take(MAX_VIOLATIONS_SHOWN)
+                    .map(|v| {
+                        FieldViolation::new(
+                            bounded_text(&v.field, MAX_FIELD_CHARS),
+                            bounded_text(&v.description, MAX_DESCRIPTION_CHARS),
+                        )
+                    })
+                    .collect();
+                // The message repeats the first few; the details list twenty
+                // (the trailers carry the message twice: alone and in them).
+                let mut summary = shown
+                    .iter()
+                    .take(MAX_VIOLATIONS_IN_MESSAGE)
+                    .map(|v| format!("{}: {}", v.field, v.description))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                if total > MAX_VIOLATIONS_IN_MESSAGE {
+                    summary.push_str(&format!("; and {} more", total - MAX_VIOLATIONS_IN_MESSAGE));
+                }
+                let mut details = ErrorDetails::with_bad_request(
+                    shown
                         .into_iter()
                         .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
                         .collect::<Vec<_>>(),
                 );
-                status_with(Code::InvalidArgument, summary, "INVALID_ARGUMENT", details)
+                // How many there were in all, when not all are listed.
+                let metadata = std::collections::HashMap::from([("violations".to_owned(), total.to_string())]);
+                details.set_error_info("INVALID_ARGUMENT", ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::InvalidArgument, summary, details)
             }
             Error::NotFound { resource } => {
                 let mut details = ErrorDetails::new();
@@ -238,5 +279,39 @@ impl From<Error> for Status {
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    #[test]
+    fn an_error_reply_stays_small_however_many_fields_are_wrong() {
+        let long = "x".repeat(5_000);
+        let violations =
+            (0..500).map(|i| FieldViolation::new(format!("{long}[{i}]"), format!("unknown: {long}"))).collect();
+        let status = Status::from(Error::InvalidArgument(violations));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let listed = details.bad_request().expect("a BadRequest").field_violations.len();
+        assert_eq!(listed, MAX_VIOLATIONS_SHOWN, "the first twenty");
+        let info = details.error_info().expect("an ErrorInfo");
+        assert_eq!(info.metadata.get("violations").map(String::as_str), Some("500"), "and how many in all");
+        assert!(status.message().ends_with("; and 495 more"), "{}", &status.message()[status.message().len() - 40..]);
+        // The trailers carry the details base64-encoded, beside the message.
+        let trailer_bytes = status.details().len() * 4 / 3 + status.message().len();
+        assert!(trailer_bytes < 16 * 1024, "{trailer_bytes} bytes of trailers");
+    }
+
+    #[test]
+    fn a_short_list_is_shown_whole() {
+        let status = Status::from(Error::invalid("page_size", "must not be negative"));
+        assert_eq!(status.message(), "page_size: must not be negative");
+        let details = status.get_error_details();
+        assert_eq!(details.error_info().expect("info").reason, "INVALID_ARGUMENT");
+        assert_eq!(details.bad_request().expect("bad request").field_violations.len(), 1);
     }
 }

@@ -152,7 +152,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .layer(AroundLayer(ObserveCalls))
         .layer(panics::layer())
         .layer(AroundLayer(ShedLoad::new(config.max_concurrent_calls)))
-        .layer(AroundLayer(EnforceDeadline::new(config.default_deadline())))
+        .layer(AroundLayer(EnforceDeadline::new(config.default_deadline(), config.max_deadline())))
         .layer(AroundLayer(Authenticate::new(state.store.clone(), state.keys.clone())))
         .layer(AroundLayer(LimitRate::new(limiter)))
         .add_routes(routes)

@@ -195,7 +195,39 @@ async fn a_deadline_cuts_a_blocked_write_and_leaves_nothing_behind(server: &Test
     assert_eq!(branch_name(server, &tenant.reader, &tenant.branch.id).await, "Neuer Name");
 }
 
+/// `grpc-timeout: 99999999H` (over 11,000 years) is legal: the call gets the
+/// server's maximum deadline and works, on PostgreSQL too (the remaining time
+/// becomes statement_timeout).
+async fn a_deadline_of_years_is_capped_and_the_call_works(server: &TestServer) {
+    let tenant = server.tenant("Salon Geduldig").await;
+    let request = with_grpc_timeout(authed(pb::ListBranchesRequest::default(), &tenant.reader), "99999999H");
+    let branches = raw_tenants(server).list_branches(request).await.expect("a long deadline is fine");
+    assert_eq!(branches.into_inner().branches.len(), 1);
+}
+
+/// A blocked write under a caller's deadline of years ends at the server's
+/// maximum (here one second), rolled back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_maximum_bounds_a_longer_deadline() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(server) = TestServer::start_with(backend, |c| c.max_deadline_secs = 1).await else {
+            common::say_skipped("set ASKPRO_TEST_DATABASE_URL to run the deadline cap test on PostgreSQL");
+            continue;
+        };
+        let tenant = server.tenant("Salon Gedeckelt").await;
+        let lock = OutsideLock::take(&server, &tenant.id, &tenant.branch.id).await;
+        let started = Instant::now();
+        let update = with_grpc_timeout(authed(rename(&tenant.branch, "Neuer Name"), &tenant.admin), "99999999H");
+        let status = raw_tenants(&server).update_branch(update).await.expect_err("the write is blocked");
+        assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+        assert!(started.elapsed() < Duration::from_secs(5), "cut at the maximum: {:?}", started.elapsed());
+        lock.release().await;
+        server.stop().await;
+    }
+}
+
 on_both_databases!(
+    a_deadline_of_years_is_capped_and_the_call_works,
     impossible_deadline_is_deadline_exceeded_and_writes_nothing,
     a_deadline_cuts_a_blocked_write_and_leaves_nothing_behind,
 );

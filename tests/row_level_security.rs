@@ -233,3 +233,23 @@ async fn webhook_rows(server: &common::TestServer, tenant_id: &str) -> WebhookRo
     tx.commit().await.unwrap();
     WebhookRows { subscription: sub.id.to_string(), path_token: endpoint.path_token }
 }
+
+/// Three replicas started at once on an empty PostgreSQL database all come
+/// up: migrations run under an advisory lock, one after the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_started_together_migrate_one_after_another() {
+    let Some(db) = common::TestDb::create(common::Backend::Postgres).await else {
+        common::say_skipped("set ASKPRO_TEST_DATABASE_URL to run the concurrent migration test");
+        return;
+    };
+    let config = common::test_config(db.url());
+    let start = || async {
+        let store = askpro::store::Store::connect(&config).await.expect("connect");
+        store.migrate().await.map(|()| store)
+    };
+    let (a, b, c) = tokio::join!(start(), start(), start());
+    for (replica, outcome) in [("first", a), ("second", b), ("third", c)] {
+        let store = outcome.unwrap_or_else(|err| panic!("the {replica} replica failed to migrate: {err}"));
+        store.connection().clone().close().await.ok();
+    }
+}

@@ -4,6 +4,10 @@ use jiff::tz::TimeZone;
 
 use super::error::{FieldViolation, Invalid, Result};
 
+/// Staff ids a filter (ListAppointments, WatchAppointments,
+/// ListAvailableSlots) may name.
+pub const MAX_STAFF_FILTER: usize = 100;
+
 /// Collects field violations; `finish` turns them into one INVALID_ARGUMENT.
 #[derive(Default)]
 pub struct Violations(Vec<FieldViolation>);
@@ -46,6 +50,16 @@ impl Violations {
             return None;
         }
         self.take(field, uuid::Uuid::try_parse(text).map_err(|_| "must be a UUID"))
+    }
+
+    /// A repeated field of at most `max` entries. Longer, it is recorded
+    /// once and no entry is returned, so no entry is checked one by one.
+    pub fn at_most<'a, T>(&mut self, field: &str, entries: &'a [T], max: usize) -> &'a [T] {
+        if entries.len() > max {
+            self.add(field, format!("must have at most {max} entries"));
+            return &[];
+        }
+        entries
     }
 
     pub fn extend(&mut self, violations: Vec<FieldViolation>) {

@@ -1,5 +1,5 @@
 //! Deadlines: the caller's `grpc-timeout` (or the server's default deadline
-//! when it sends none) bounds the whole call. When it passes, the call is
+//! when it sends none), at most the server's maximum, bounds the whole call. When it passes, the call is
 //! dropped — its open transaction rolls back — and the answer is
 //! DEADLINE_EXCEEDED. Inside the call, `crate::deadline::remaining()` hands
 //! the time left to the database and to outbound calls.
@@ -24,11 +24,14 @@ const MARGIN: Duration = Duration::from_millis(3);
 #[derive(Clone)]
 pub struct EnforceDeadline {
     default: Duration,
+    /// No call gets more: a client's value never reaches a database setting
+    /// (statement_timeout) unbounded.
+    max: Duration,
 }
 
 impl EnforceDeadline {
-    pub fn new(default: Duration) -> Self {
-        Self { default }
+    pub fn new(default: Duration, max: Duration) -> Self {
+        Self { default: default.min(max), max }
     }
 }
 
@@ -42,7 +45,7 @@ impl Around for EnforceDeadline {
         RB: Default + Send + 'static,
     {
         let grpc = is_grpc(&request);
-        let timeout = grpc_timeout(request.headers()).unwrap_or(self.default);
+        let timeout = grpc_timeout(request.headers()).unwrap_or(self.default).min(self.max);
         if timeout <= MARGIN {
             // Nothing fits, and tonic's own timer (started before this
             // layer) could fire first on the next millisecond tick: answer
@@ -108,8 +111,14 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok::<_, std::convert::Infallible>(Response::new(tonic::body::Body::empty()))
         });
-        let layer = super::super::around::AroundLayer(EnforceDeadline::new(Duration::from_millis(20)));
-        let request = Request::builder().header("content-type", content_type).body(()).unwrap();
+        let layer =
+            super::super::around::AroundLayer(EnforceDeadline::new(Duration::from_secs(30), Duration::from_millis(20)));
+        // Years asked for; the server's maximum applies.
+        let request = Request::builder()
+            .header("content-type", content_type)
+            .header("grpc-timeout", "99999999H")
+            .body(())
+            .unwrap();
         layer.layer(slow).oneshot(request).await.unwrap()
     }
 

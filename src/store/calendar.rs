@@ -115,14 +115,16 @@ async fn fetch(
     if lacking_time_off.is_empty() && lacking_busy.is_empty() {
         return Ok(parts);
     }
-    let cache_window = Window::cached_at(now);
-    let keep = caches.is_active() && cache_window.contains(wide);
-    let window = if keep { cache_window } else { *wide };
+    let (time_off_window, keep_time_off) = window_to_read(Window::time_off_cached_at(now), wide, caches.is_active());
+    let (busy_window, keep_busy) = window_to_read(Window::busy_cached_at(now), wide, caches.is_active());
     // Tickets before the read: a change committed after them voids the store.
     let time_off_tickets: Vec<_> = lacking_time_off.iter().map(|s| caches.time_off.ticket(&(tenant, *s))).collect();
     let busy_tickets: Vec<_> = lacking_busy.iter().map(|s| caches.busy.ticket(&(tenant, *s))).collect();
     let read = async |tx: &TenantTx| -> Result<_> {
-        Ok((read_time_off(tx, &lacking_time_off, &window).await?, read_busy(tx, &lacking_busy, &window).await?))
+        Ok((
+            read_time_off(tx, &lacking_time_off, &time_off_window).await?,
+            read_busy(tx, &lacking_busy, &busy_window).await?,
+        ))
     };
     let (mut time_off, mut busy) = match source {
         Source::Store(store, tenant) => store.read_with(tenant, read).await?,
@@ -134,20 +136,27 @@ async fn fetch(
         Source::Store(..) => false,
     };
     for (staff, ticket) in lacking_time_off.iter().zip(time_off_tickets) {
-        let entry = Arc::new(time_off.remove(staff).unwrap_or(StaffTimeOff { window, ..Default::default() }));
-        if keep && !uncommitted(staff) {
+        let empty = StaffTimeOff { window: time_off_window, ..Default::default() };
+        let entry = Arc::new(time_off.remove(staff).unwrap_or(empty));
+        if keep_time_off && !uncommitted(staff) {
             caches.time_off.store((tenant, *staff), entry.clone(), ticket);
         }
         parts.time_off.insert(*staff, entry);
     }
     for (staff, ticket) in lacking_busy.iter().zip(busy_tickets) {
-        let entry = Arc::new(busy.remove(staff).unwrap_or(StaffBusy { window, ..Default::default() }));
-        if keep && !uncommitted(staff) {
+        let entry = Arc::new(busy.remove(staff).unwrap_or(StaffBusy { window: busy_window, ..Default::default() }));
+        if keep_busy && !uncommitted(staff) {
             caches.busy.store((tenant, *staff), entry.clone(), ticket);
         }
         parts.busy.insert(*staff, entry);
     }
     Ok(parts)
+}
+
+/// The window to read for a request over `wide`: the cache's, to keep the
+/// entry, when the cache is in use and holds `wide`; else `wide` alone.
+fn window_to_read(cached: Window, wide: &Window, active: bool) -> (Window, bool) {
+    if active && cached.contains(wide) { (cached, true) } else { (*wide, false) }
 }
 
 async fn read_time_off(tx: &TenantTx, staff_ids: &[Uuid], window: &Window) -> Result<HashMap<Uuid, StaffTimeOff>> {

@@ -61,6 +61,9 @@ pub fn statements_sent() -> u64 {
     STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// The PostgreSQL advisory lock key migrations run under ("askpro" in ASCII).
+const MIGRATION_LOCK: i64 = 0x61_73_6b_70_72_6f;
+
 /// How often a transaction is retried after a serialization failure, deadlock
 /// or racing insert before the caller gets ABORTED.
 const MAX_ATTEMPTS: u32 = 5;
@@ -250,9 +253,33 @@ impl Store {
         Ok(Self { db, app_role, sqlite_write_gate, caches })
     }
 
-    /// Applies pending migrations (as the connecting role, which owns the schema).
+    /// Applies pending migrations (as the connecting role, which owns the
+    /// schema). On PostgreSQL any number of replicas may start at once: each
+    /// waits for a session advisory lock, so one migrates and the others
+    /// then find nothing pending (without it two replicas creating one type
+    /// collide on pg_type's unique index).
     pub async fn migrate(&self) -> Result<()> {
-        Migrator::up(&self.db, None).await.map_err(|err| Error::Internal(format!("migration failed: {err}")))?;
+        let failed = |err: &dyn std::fmt::Display| Error::Internal(format!("migration failed: {err}"));
+        if self.backend() != DbBackend::Postgres {
+            Migrator::up(&self.db, None).await.map_err(|e| failed(&e))?;
+            return self.refresh_statistics().await;
+        }
+        use sea_orm::sqlx::Executor;
+        // The lock belongs to one session: this connection holds it while
+        // the migrator runs on the pool, and gives it back when done.
+        let pool = self.db.get_postgres_connection_pool();
+        let mut holder = pool.acquire().await.map_err(|e| failed(&e))?;
+        holder
+            .execute(sea_orm::sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK))
+            .await
+            .map_err(|e| failed(&e))?;
+        let migrated = Migrator::up(&self.db, None).await.map_err(|e| failed(&e));
+        let unlocked = holder.execute(sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK)).await;
+        if unlocked.is_err() {
+            // A connection that may still hold the lock must not go back to the pool.
+            holder.detach();
+        }
+        migrated?;
         self.refresh_statistics().await
     }
 
@@ -397,7 +424,10 @@ impl Store {
             let platform = if tenant.is_none() { "on" } else { "off" };
             // Outside a call (jobs) the server's own setting stays. 0 would mean
             // "no limit"; a call with 0 ms left failed the check above.
-            let timeout_ms = crate::deadline::remaining().map(|left| left.as_millis().max(1).to_string());
+            // The deadline layer caps every call's deadline; the clamp keeps a
+            // value the setting accepts (an int of milliseconds) regardless.
+            let timeout_ms =
+                crate::deadline::remaining().map(|left| left.as_millis().clamp(1, i32::MAX as u128).to_string());
             let mut sql = String::from(
                 "SELECT set_config('askpro.tenant_id', $1, true), set_config('askpro.platform', $2, true), \
                  set_config('statement_timeout', COALESCE($3, current_setting('statement_timeout')), true)",

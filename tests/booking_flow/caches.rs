@@ -275,6 +275,9 @@ async fn the_dashboard_follows_every_booking_and_cancel(server: &common::TestSer
     let s = Salon::open(server, "Salon Cached Dashboard").await;
     let day = BookingDay::berlin();
     assert_eq!(dashboard_via(&server.channel, &s, &day).await, (0, 0, 0), "nothing booked yet (and cached)");
+    let utc_day = day.start().div_euclid(86_400);
+    let caches = server.state.store.caches();
+    assert!(caches.enabled() == caches.appointment_days.holds(&(s.fx.tenant_id(), utc_day)), "the day is cached");
     let booked = s.book(day.at(9, 0), "+4915112340401").await;
     assert_eq!(dashboard_via(&server.channel, &s, &day).await.0, 1, "the booking counts at once");
     s.cancel(&booked.id, "").await.expect("cancel");

@@ -201,6 +201,21 @@ async fn subscription_validation_names_the_fields(server: &TestServer) {
         ]
     );
 
+    // Twenty bad event types: twenty violations, and a reply grpcio clients
+    // accept (trailers under 16 KiB). Five hundred: one, "at most 32 entries".
+    let twenty: Vec<String> = (0..20).map(|i| format!("no.such.event.{i}")).collect();
+    let twenty: Vec<&str> = twenty.iter().map(String::as_str).collect();
+    let status =
+        expect_code(attempt(subscription("https://example.com/", &twenty), request_id()).await, Code::InvalidArgument);
+    assert_eq!(violated_fields(&status).len(), 20);
+    assert!(status.details().len() * 4 / 3 + status.message().len() < 16 * 1024, "{} bytes", status.details().len());
+    let many: Vec<String> = (0..500).map(|i| format!("no.such.event.{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let status =
+        expect_code(attempt(subscription("https://example.com/", &many), request_id()).await, Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), vec!["subscription.event_types"]);
+    assert!(status.message().contains("at most 32"), "{}", status.message());
+
     // request_id is required here.
     let status =
         expect_code(attempt(subscription("https://example.com/", &[]), String::new()).await, Code::InvalidArgument);

@@ -26,8 +26,8 @@ pub async fn watch(state: &AppState, request: Request<pb::WatchAppointmentsReque
     let tenant = tenant_of(&request)?;
     let req = request.into_inner();
     let mut v = Violations::new();
-    let staff: Vec<String> = req
-        .staff_ids
+    let staff: Vec<String> = v
+        .at_most("staff_ids", &req.staff_ids, crate::domain::validate::MAX_STAFF_FILTER)
         .iter()
         .enumerate()
         .filter_map(|(i, id)| v.take_err(StaffId::parse(&format!("staff_ids[{i}]"), id)))

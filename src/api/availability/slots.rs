@@ -30,8 +30,8 @@ pub async fn list(
     let mut v = Violations::new();
     let branch_id = v.take_err(BranchId::parse("branch_id", &req.branch_id));
     let service_id = v.take_err(ServiceId::parse("service_id", &req.service_id));
-    let staff_ids: Vec<Uuid> = req
-        .staff_ids
+    let staff_ids: Vec<Uuid> = v
+        .at_most("staff_ids", &req.staff_ids, crate::domain::validate::MAX_STAFF_FILTER)
         .iter()
         .enumerate()
         .filter_map(|(i, id)| v.take_err(StaffId::parse(&format!("staff_ids[{i}]"), id)))

@@ -77,7 +77,7 @@ pub async fn set(
 fn week(v: &mut Violations, days: &[pb::DayHours]) -> Vec<WeeklyInterval> {
     let mut listed_at: [Option<usize>; 8] = [None; 8];
     let mut out = Vec::new();
-    for (index, day) in days.iter().enumerate() {
+    for (index, day) in v.at_most("days", days, 7).iter().enumerate() {
         let field = format!("days[{index}]");
         let intervals = intervals(v, &field, &day.intervals);
         let day_of_week = match day.day_of_week {

@@ -176,11 +176,15 @@ pub async fn rotate_secret(
         .await
 }
 
+/// Event types a subscription may list (more than there are, so any
+/// selection fits).
+const MAX_EVENT_TYPES: usize = 32;
+
 /// Parses the event types, recording each unknown one by its index, and
 /// drops repeats (keeping the first).
 fn event_types(v: &mut Violations, names: &[String]) -> Vec<EventType> {
     let mut types = Vec::new();
-    for (i, name) in names.iter().enumerate() {
+    for (i, name) in v.at_most("subscription.event_types", names, MAX_EVENT_TYPES).iter().enumerate() {
         if let Some(t) = v.take(&format!("subscription.event_types[{i}]"), EventType::parse_subscribable(name))
             && !types.contains(&t)
         {

@@ -11,11 +11,16 @@
 use chrono::{DateTime, Duration, Utc};
 use jiff::civil::Date;
 
-/// How far back from its load an entry reaches: requests start around now.
-const BEHIND: Duration = Duration::days(3);
+/// How far back from its load a busy-time entry reaches: slot lists and
+/// bookings start around now.
+const BUSY_BEHIND: Duration = Duration::days(3);
 /// How far ahead an entry reaches: the longest slot list (62 days), its
 /// widening, the alternatives' week, and room for the entry's lifetime.
 const AHEAD: Duration = Duration::days(100);
+/// How far back a time-off entry reaches: the dashboard measures past
+/// periods against working hours minus time off, and time off is a handful
+/// of rows a year.
+const TIME_OFF_BEHIND: Duration = Duration::days(400);
 
 /// A range of real time, `[from, to)`, in seconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,9 +30,14 @@ pub struct Window {
 }
 
 impl Window {
-    /// What an entry loaded at `now` covers.
-    pub fn cached_at(now: DateTime<Utc>) -> Self {
-        Self { from: now - BEHIND, to: now + AHEAD }
+    /// What a busy-time entry loaded at `now` covers.
+    pub fn busy_cached_at(now: DateTime<Utc>) -> Self {
+        Self { from: now - BUSY_BEHIND, to: now + AHEAD }
+    }
+
+    /// What a time-off entry loaded at `now` covers.
+    pub fn time_off_cached_at(now: DateTime<Utc>) -> Self {
+        Self { from: now - TIME_OFF_BEHIND, to: now + AHEAD }
     }
 
     pub fn contains(&self, other: &Window) -> bool {

@@ -15,6 +15,9 @@ use crate::error::Result;
 use crate::proto::appointment::v1 as pb;
 use crate::store::appointments::{self, AppointmentFilter};
 
+/// Statuses a filter may name (there are five).
+const MAX_STATUSES: usize = 5;
+
 pub async fn get(state: &AppState, request: Request<pb::GetAppointmentRequest>) -> Result<pb::GetAppointmentResponse> {
     let tenant = tenant_of(&request)?;
     let id = parse_id(&request.get_ref().id)?;
@@ -39,8 +42,8 @@ pub async fn list(
             v.add("time_range.end_time", "must be after start_time");
         }
     }
-    filter.staff_ids = req
-        .staff_ids
+    filter.staff_ids = v
+        .at_most("staff_ids", &req.staff_ids, crate::domain::validate::MAX_STAFF_FILTER)
         .iter()
         .enumerate()
         .filter_map(|(i, id)| v.take_err(StaffId::parse(&format!("staff_ids[{i}]"), id)))
@@ -52,7 +55,7 @@ pub async fn list(
     if !req.branch_id.is_empty() {
         filter.branch_id = v.take_err(BranchId::parse("branch_id", &req.branch_id)).map(|b| b.0);
     }
-    for (i, status) in req.statuses.iter().enumerate() {
+    for (i, status) in v.at_most("statuses", &req.statuses, MAX_STATUSES).iter().enumerate() {
         match convert::status_from(*status) {
             Some(status) => filter.statuses.push(status.as_str().into()),
             None => v.add(format!("statuses[{i}]"), "is not a status"),
