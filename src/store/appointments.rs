@@ -1,14 +1,18 @@
 //! Appointments. Their time is secured through `slot_claims`; this module
 //! keeps the appointment rows themselves.
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::caches::dashboard::day_of;
+use super::caches::days::{DayAppointments, day_of, start_of};
 use super::entities::appointment;
-use super::{TenantTx, all_set};
+use super::{Store, TenantTx, all_set};
+use crate::domain::appointment::MAX_LENGTH;
 use crate::domain::appointment::Status;
+use crate::domain::ids::TenantId;
 use crate::error::{Error, Result};
 
 /// Filters of ListAppointments; every one optional.
@@ -24,7 +28,7 @@ pub struct AppointmentFilter {
 
 pub async fn insert(tx: &TenantTx, row: &appointment::Model) -> Result<()> {
     // The customer's upcoming appointments are cached with the customer,
-    // the dashboard's counts by the day an appointment starts.
+    // appointments by the day they start (lists, the dashboard).
     tx.changed(|c| {
         c.customers.insert(row.customer_id);
         c.appointment_days.insert(day_of(row.start_time.timestamp()))
@@ -87,17 +91,94 @@ pub async fn list(
         .await?)
 }
 
+/// The longest range a list is answered from the per-day cache: a month
+/// and a bit (the dashboard's longest period, a slot list's longest range).
+const MAX_CACHED_RANGE: chrono::Duration = chrono::Duration::days(62);
+
+/// `list` answered from the per-day cache when the filter has a time range
+/// of at most `MAX_CACHED_RANGE`: the days the range touches (and the day
+/// before, where an appointment overlapping its start may begin), filtered
+/// and ordered here exactly as the query would. Other filters read the
+/// database.
+pub async fn list_from_days(
+    store: &Store,
+    tenant: TenantId,
+    filter: &AppointmentFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<appointment::Model>> {
+    let (Some(from), Some(to)) = (filter.from, filter.to) else {
+        return store.read_with(tenant, async |tx| list(tx, filter, after, limit).await).await;
+    };
+    if to - from > MAX_CACHED_RANGE || to <= from {
+        return store.read_with(tenant, async |tx| list(tx, filter, after, limit).await).await;
+    }
+    let days = days(store, tenant, day_of((from - MAX_LENGTH).timestamp()), day_of(to.timestamp() - 1)).await?;
+    let mut rows: Vec<&appointment::Model> = days
+        .iter()
+        .flat_map(|day| day.appointments.iter())
+        .filter(|row| {
+            row.end_time > from
+                && row.start_time < to
+                && row.start_time > from - MAX_LENGTH
+                && (filter.staff_ids.is_empty() || filter.staff_ids.contains(&row.staff_id))
+                && filter.customer_id.is_none_or(|id| row.customer_id == id)
+                && filter.branch_id.is_none_or(|id| row.branch_id == id)
+                && (filter.statuses.is_empty() || filter.statuses.contains(&row.status))
+                && after.is_none_or(|key| (row.start_time, row.id) > key)
+        })
+        .collect();
+    rows.sort_unstable_by_key(|row| (row.start_time, row.id));
+    Ok(rows.into_iter().take(limit as usize).cloned().collect())
+}
+
+/// The appointments starting on each UTC day `first..=last` (day numbers),
+/// in order: from the cache, the days it lacks read in one query and kept.
+pub async fn days(store: &Store, tenant: TenantId, first: i64, last: i64) -> Result<Vec<Arc<DayAppointments>>> {
+    let cache = &store.caches().appointment_days;
+    let mut found: Vec<Option<Arc<DayAppointments>>> = (first..=last).map(|day| cache.get(&(tenant, day))).collect();
+    let lacking: Vec<i64> =
+        (first..=last).zip(&found).filter(|(_, entry)| entry.is_none()).map(|(day, _)| day).collect();
+    if let (Some(&low), Some(&high)) = (lacking.first(), lacking.last()) {
+        // Tickets before the read: a change committed after them voids the store.
+        let tickets: Vec<_> = lacking.iter().map(|day| cache.ticket(&(tenant, *day))).collect();
+        let rows = store.read_with(tenant, async |tx| starting_within(tx, low, high).await).await?;
+        let mut by_day: std::collections::HashMap<i64, DayAppointments> = Default::default();
+        for row in rows {
+            by_day.entry(day_of(row.start_time.timestamp())).or_default().appointments.push(row);
+        }
+        for (day, ticket) in lacking.iter().zip(tickets) {
+            let entry = Arc::new(by_day.remove(day).unwrap_or_default());
+            cache.store((tenant, *day), entry.clone(), ticket);
+            found[(day - first) as usize] = Some(entry);
+        }
+    }
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Every appointment starting on UTC days `first..=last`, ordered by
+/// (start, id); served by appointments_start_idx.
+async fn starting_within(tx: &TenantTx, first: i64, last: i64) -> Result<Vec<appointment::Model>> {
+    let instant = |second: i64| DateTime::from_timestamp(second, 0).unwrap_or_default();
+    Ok(appointment::Entity::find()
+        .filter(appointment::Column::TenantId.eq(tx.tenant().0))
+        .filter(appointment::Column::StartTime.gte(instant(start_of(first))))
+        .filter(appointment::Column::StartTime.lt(instant(start_of(last + 1))))
+        .order_by_asc(appointment::Column::StartTime)
+        .order_by_asc(appointment::Column::Id)
+        .all(tx.conn())
+        .await?)
+}
+
 /// Writes `next` only if the row is still at `current.revision`.
 pub async fn save_revision(tx: &TenantTx, current: &appointment::Model, next: &appointment::Model) -> Result<()> {
-    let counted_alike = (current.start_time, current.end_time, &current.status, current.branch_id)
-        == (next.start_time, next.end_time, &next.status, next.branch_id);
+    // Whole rows are cached per day: any change forgets the day (both days
+    // for a move).
     tx.changed(|c| {
         c.customers.insert(current.customer_id);
         c.customers.insert(next.customer_id);
-        if !counted_alike {
-            c.appointment_days.insert(day_of(current.start_time.timestamp()));
-            c.appointment_days.insert(day_of(next.start_time.timestamp()));
-        }
+        c.appointment_days.insert(day_of(current.start_time.timestamp()));
+        c.appointment_days.insert(day_of(next.start_time.timestamp()))
     });
     let result = appointment::Entity::update_many()
         .set(all_set::<appointment::ActiveModel, _>(next.clone()))

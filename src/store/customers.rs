@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 use uuid::Uuid;
 
 use super::caches::customers::phone_key;
-use super::caches::dashboard::day_of;
+use super::caches::days::day_of;
 use super::entities::{appointment, customer};
 use super::{TenantTx, all_set, check_etag, is_unique_violation, now};
 use crate::domain::appointment::Status;

@@ -1,7 +1,7 @@
 //! The dashboard's reads: appointments per status with their booked time,
 //! customers created, and the staff calendars that utilization is measured
 //! against. Each comes from the caches where they hold it: appointments and
-//! new customers per UTC day (`caches::dashboard`), calendars from the
+//! new customers per UTC day (`caches::days`), calendars from the
 //! configuration and the staff time-off cache.
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,9 +11,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::caches::calendar::Window;
-use super::caches::dashboard::{Counted, DayAppointments, DayCustomers, day_of, days_of, start_of};
-use super::entities::{appointment, customer};
-use super::{Store, TenantConfig, TenantTx, calendar, customers};
+use super::caches::days::{DayCustomers, day_of, days_of, start_of};
+use super::entities::customer;
+use super::{Store, TenantConfig, TenantTx, appointments, calendar, customers};
 use crate::domain::ids::TenantId;
 use crate::domain::slots::StaffCalendar;
 use crate::error::Result;
@@ -47,9 +47,9 @@ pub struct StaffHours {
 }
 
 /// Appointments starting in `[from, to)` (in `branch_id`, if given) by
-/// status, and the customers created in it. Days the cache lacks are read in
-/// one transaction (and kept); a branch's new customers are always read, as
-/// they depend on appointments at any time.
+/// status, and the customers created in it. Days the caches lack are read
+/// (and kept); a branch's new customers are always read, as they depend on
+/// appointments at any time.
 pub async fn period_totals(
     store: &Store,
     tenant: TenantId,
@@ -61,65 +61,29 @@ pub async fn period_totals(
     if from_second >= to_second {
         return Ok(PeriodTotals::default());
     }
-    let caches = store.caches();
-    let mut appointment_days: HashMap<i64, Arc<DayAppointments>> = HashMap::new();
-    let mut customer_days: HashMap<i64, Arc<DayCustomers>> = HashMap::new();
-    let (mut lacking_appointments, mut lacking_customers) = (Vec::new(), Vec::new());
-    for day in days_of(from_second, to_second) {
-        match caches.appointment_days.get(&(tenant, day)) {
-            Some(entry) => drop(appointment_days.insert(day, entry)),
-            None => lacking_appointments.push(day),
-        }
-        if branch_id.is_none() {
-            match caches.customer_days.get(&(tenant, day)) {
-                Some(entry) => drop(customer_days.insert(day, entry)),
-                None => lacking_customers.push(day),
-            }
-        }
-    }
-    let mut branch_customers = 0;
-    if !lacking_appointments.is_empty() || !lacking_customers.is_empty() || branch_id.is_some() {
-        // Tickets before the reads: a change committed after them voids the store.
-        let appointment_tickets: Vec<_> =
-            lacking_appointments.iter().map(|day| caches.appointment_days.ticket(&(tenant, *day))).collect();
-        let customer_tickets: Vec<_> =
-            lacking_customers.iter().map(|day| caches.customer_days.ticket(&(tenant, *day))).collect();
-        let (mut appointments, mut created, in_branch) = store
-            .read_with(tenant, async |tx| {
-                let appointments = read_appointment_days(tx, &lacking_appointments).await?;
-                let created = read_customer_days(tx, &lacking_customers).await?;
-                let in_branch = match branch_id {
-                    Some(branch) => customers::count_created_in_branch(tx, from, to, branch).await?,
-                    None => 0,
-                };
-                Ok((appointments, created, in_branch))
-            })
-            .await?;
-        branch_customers = in_branch;
-        for (day, ticket) in lacking_appointments.iter().zip(appointment_tickets) {
-            let entry = Arc::new(appointments.remove(day).unwrap_or_default());
-            caches.appointment_days.store((tenant, *day), entry.clone(), ticket);
-            appointment_days.insert(*day, entry);
-        }
-        for (day, ticket) in lacking_customers.iter().zip(customer_tickets) {
-            let entry = Arc::new(created.remove(day).unwrap_or_default());
-            caches.customer_days.store((tenant, *day), entry.clone(), ticket);
-            customer_days.insert(*day, entry);
-        }
-    }
-    let within = |second: i64| from_second <= second && second < to_second;
-    let mut by_status: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for counted in appointment_days.values().flat_map(|day| day.appointments.iter()) {
-        if within(counted.start) && branch_id.is_none_or(|branch| branch == counted.branch_id) {
-            let total = by_status.entry(counted.status.as_str()).or_default();
-            total.0 += 1;
-            total.1 += counted.seconds;
-        }
-    }
+    let range = days_of(from_second, to_second);
+    let appointment_days = appointments::days(store, tenant, *range.start(), *range.end()).await?;
     let new_customers = match branch_id {
-        Some(_) => branch_customers,
-        None => customer_days.values().flat_map(|day| day.created.iter()).filter(|at| within(**at)).count() as u64,
+        // Customers with an appointment in the branch at any time: read.
+        Some(branch) => {
+            store.read_with(tenant, async |tx| customers::count_created_in_branch(tx, from, to, branch).await).await?
+        }
+        None => customer_days(store, tenant, range)
+            .await?
+            .iter()
+            .flat_map(|day| day.created.iter())
+            .filter(|at| (from_second..to_second).contains(*at))
+            .count() as u64,
     };
+    let mut by_status: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for row in appointment_days.iter().flat_map(|day| day.appointments.iter()) {
+        let start = row.start_time.timestamp();
+        if (from_second..to_second).contains(&start) && branch_id.is_none_or(|branch| branch == row.branch_id) {
+            let total = by_status.entry(row.status.as_str()).or_default();
+            total.0 += 1;
+            total.1 += row.end_time.timestamp() - start;
+        }
+    }
     Ok(PeriodTotals {
         by_status: by_status
             .into_iter()
@@ -129,30 +93,32 @@ pub async fn period_totals(
     })
 }
 
-/// Every appointment starting on `days` (UTC day numbers), one query over
-/// the span from the first to the last; served by appointments_start_idx.
-async fn read_appointment_days(tx: &TenantTx, days: &[i64]) -> Result<HashMap<i64, DayAppointments>> {
-    let mut out: HashMap<i64, DayAppointments> = days.iter().map(|day| (*day, DayAppointments::default())).collect();
-    let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else { return Ok(out) };
-    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, String, Uuid)> = appointment::Entity::find()
-        .select_only()
-        .column(appointment::Column::StartTime)
-        .column(appointment::Column::EndTime)
-        .column(appointment::Column::Status)
-        .column(appointment::Column::BranchId)
-        .filter(appointment::Column::TenantId.eq(tx.tenant().0))
-        .filter(appointment::Column::StartTime.gte(instant(start_of(*first))))
-        .filter(appointment::Column::StartTime.lt(instant(start_of(last + 1))))
-        .into_tuple()
-        .all(tx.conn())
-        .await?;
-    for (start, end, status, branch_id) in rows {
-        let start = start.timestamp();
-        if let Some(day) = out.get_mut(&day_of(start)) {
-            day.appointments.push(Counted { start, seconds: end.timestamp() - start, status, branch_id });
+/// The customers created on each UTC day of `range`: from the cache, the
+/// days it lacks read in one query and kept.
+async fn customer_days(
+    store: &Store,
+    tenant: TenantId,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Vec<Arc<DayCustomers>>> {
+    let cache = &store.caches().customer_days;
+    let mut found: HashMap<i64, Arc<DayCustomers>> = HashMap::new();
+    let mut lacking = Vec::new();
+    for day in range.clone() {
+        match cache.get(&(tenant, day)) {
+            Some(entry) => drop(found.insert(day, entry)),
+            None => lacking.push(day),
         }
     }
-    Ok(out)
+    if !lacking.is_empty() {
+        let tickets: Vec<_> = lacking.iter().map(|day| cache.ticket(&(tenant, *day))).collect();
+        let mut created = store.read_with(tenant, async |tx| read_customer_days(tx, &lacking).await).await?;
+        for (day, ticket) in lacking.iter().zip(tickets) {
+            let entry = Arc::new(created.remove(day).unwrap_or_default());
+            cache.store((tenant, *day), entry.clone(), ticket);
+            found.insert(*day, entry);
+        }
+    }
+    Ok(range.filter_map(|day| found.remove(&day)).collect())
 }
 
 /// The creation times of the customers created on `days`, one query.

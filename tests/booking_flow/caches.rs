@@ -288,7 +288,45 @@ async fn the_dashboard_follows_every_booking_and_cancel(server: &common::TestSer
     assert_eq!(dashboard_via(&server.channel, &s, &today).await.2, before + 1, "a new customer today");
 }
 
+/// ListAppointments over a range, answered from cached days, shows every
+/// booking and cancel at once and pages across days as the database would.
+async fn the_appointment_list_follows_every_change(server: &common::TestServer) {
+    caches_in_use(server).await;
+    let s = Salon::open(server, "Salon Cached List").await;
+    let day = BookingDay::berlin();
+    let range = time_range(day.start(), day.next().next().end());
+    let page = |token: String| ap::ListAppointmentsRequest {
+        time_range: range.clone(),
+        page_size: 2,
+        page_token: token,
+        ..Default::default()
+    };
+    let list_page = |token: String| {
+        let request = authed(page(token), s.agent());
+        let mut client = s.ap();
+        async move { client.list_appointments(request).await.expect("list").into_inner() }
+    };
+    assert!(list_page(String::new()).await.appointments.is_empty(), "nothing yet (and the days cached)");
+    let first = s.book(day.at(9, 0), "+4915112340601").await;
+    let second = s.book(day.next().at(9, 0), "+4915112340602").await;
+    let third = s.book(day.next().next().at(9, 0), "+4915112340603").await;
+    let one = list_page(String::new()).await;
+    let ids: Vec<_> = one.appointments.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(ids, vec![first.id.clone(), second.id.clone()], "the first page, in time order");
+    let two = list_page(one.next_page_token).await;
+    assert_eq!(two.appointments.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), vec![third.id.clone()]);
+    assert!(two.next_page_token.is_empty());
+    s.cancel(&second.id, "").await.expect("cancel");
+    let after_cancel = list_page(String::new()).await;
+    assert_eq!(
+        after_cancel.appointments[1].status,
+        ap::AppointmentStatus::Cancelled as i32,
+        "the cancel shows at once"
+    );
+}
+
 on_both_databases!(
+    the_appointment_list_follows_every_change,
     every_change_of_busy_time_shows_in_the_next_slot_list,
     a_caller_lookup_follows_every_change,
     the_dashboard_follows_every_booking_and_cancel
@@ -305,6 +343,7 @@ async fn without_the_caches_busy_time_and_callers_follow_every_change() {
         every_change_of_busy_time_shows_in_the_next_slot_list(&server).await;
         a_caller_lookup_follows_every_change(&server).await;
         the_dashboard_follows_every_booking_and_cancel(&server).await;
+        the_appointment_list_follows_every_change(&server).await;
         server.stop().await;
     }
 }

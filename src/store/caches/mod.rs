@@ -20,7 +20,7 @@
 pub mod calendar;
 pub mod config;
 pub mod customers;
-pub mod dashboard;
+pub mod days;
 mod keyed;
 
 use std::collections::BTreeSet;
@@ -63,7 +63,7 @@ pub struct Changes {
     /// digests: no number leaves the process.
     #[serde(rename = "p", default, skip_serializing_if = "BTreeSet::is_empty")]
     pub phones: BTreeSet<u64>,
-    /// UTC days (see `dashboard::day_of`) on which an appointment that
+    /// UTC days (see `days::day_of`) on which an appointment that
     /// starts there was created or changed what the dashboard counts.
     #[serde(rename = "d", default, skip_serializing_if = "BTreeSet::is_empty")]
     pub appointment_days: BTreeSet<i64>,
@@ -107,8 +107,8 @@ pub struct Caches {
     pub busy: KeyedCache<(TenantId, Uuid), calendar::StaffBusy>,
     pub phones: KeyedCache<(TenantId, u64), customers::PhoneOwner>,
     pub customers: KeyedCache<(TenantId, Uuid), customers::CustomerView>,
-    pub appointment_days: KeyedCache<(TenantId, i64), dashboard::DayAppointments>,
-    pub customer_days: KeyedCache<(TenantId, i64), dashboard::DayCustomers>,
+    pub appointment_days: KeyedCache<(TenantId, i64), days::DayAppointments>,
+    pub customer_days: KeyedCache<(TenantId, i64), days::DayCustomers>,
 }
 
 impl Caches {
@@ -123,20 +123,20 @@ impl Caches {
             busy: KeyedCache::new("staff_busy_time", 100_000, TIME_TO_LIVE, shared()),
             phones: KeyedCache::new("customer_by_phone", 200_000, TIME_TO_LIVE, shared()),
             customers: KeyedCache::new("customer_view", 200_000, TIME_TO_LIVE, shared()),
-            // Bounded in rows (about 100 bytes each), not days.
+            // Bounded in rows (about 500 bytes each), not days.
             appointment_days: KeyedCache::weighted(
-                "dashboard_appointment_days",
-                500_000,
+                "appointment_days",
+                200_000,
                 TIME_TO_LIVE,
                 shared(),
-                dashboard::weight_of_appointments,
+                days::weight_of_appointments,
             ),
             customer_days: KeyedCache::weighted(
-                "dashboard_customer_days",
+                "customer_days",
                 500_000,
                 TIME_TO_LIVE,
                 shared(),
-                dashboard::weight_of_customers,
+                days::weight_of_customers,
             ),
             switch,
         }

@@ -68,10 +68,7 @@ pub async fn list(
     );
     let page = PageRequest::parse(req.page_size, &req.page_token, tenant.0, &filter_text)?;
     let after = page.after_key().and_then(|(micros, id)| Some((DateTime::from_timestamp_micros(micros)?, id)));
-    let mut rows = state
-        .store
-        .read_with(tenant, async |tx| appointments::list(tx, &filter, after, page.fetch_limit()).await)
-        .await?;
+    let mut rows = appointments::list_from_days(&state.store, tenant, &filter, after, page.fetch_limit()).await?;
     let next_page_token = if rows.len() as u64 > page.size {
         rows.truncate(page.size as usize);
         rows.last().map(|r| page.token_for_key(r.start_time.timestamp_micros(), r.id)).unwrap_or_default()

@@ -1,9 +1,10 @@
-//! The dashboard's raw material per UTC day: what every appointment that
-//! starts that day counts for (status, branch, length), and when the
-//! customers created that day were created. A period's stats add up the days
-//! it touches, so a booking invalidates one day, not every period that
-//! contains it, and a week costs eight lookups instead of a scan.
-use uuid::Uuid;
+//! Appointments and new customers per UTC day: every appointment that starts
+//! on the day (whole rows, ordered by start and id), and when the customers
+//! created on the day were created. ListAppointments over a range and the
+//! dashboard's periods read the days they touch, so a booking invalidates
+//! one day, not every list or period that contains it, and a month costs
+//! thirty-two lookups instead of a scan.
+use crate::store::entities::appointment;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -22,20 +23,10 @@ pub fn start_of(day: i64) -> i64 {
     day * SECONDS_PER_DAY
 }
 
-/// One appointment as the dashboard counts it.
-#[derive(Clone, Debug)]
-pub struct Counted {
-    pub start: i64,
-    pub seconds: i64,
-    /// As stored ("pending", "no_show", ...).
-    pub status: String,
-    pub branch_id: Uuid,
-}
-
-/// Every appointment starting on one UTC day.
+/// Every appointment starting on one UTC day, ordered by (start, id).
 #[derive(Debug, Default)]
 pub struct DayAppointments {
-    pub appointments: Vec<Counted>,
+    pub appointments: Vec<appointment::Model>,
 }
 
 /// The creation times (Unix seconds) of the customers created on one UTC day.
