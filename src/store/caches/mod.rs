@@ -278,13 +278,15 @@ pub async fn listen(store: super::Store) {
 /// How far ahead a warm-up fills each staff member's calendar (the longest
 /// slot list a client may ask for).
 const WARM_DAYS: i64 = 62;
+/// How many past days of appointments a warm-up fills (recent lists and
+/// dashboards).
+const WARM_DAYS_BEHIND: i64 = 31;
 /// Tenants a warm-up fills at most (the configuration cache's bound).
 const WARM_TENANTS: u64 = 10_000;
 
-/// Fills the caches for every tenant (up to the bound): its configuration
-/// and every live staff member's time off and busy time for the next
-/// `WARM_DAYS` days, once the caches are in use, so a replica's first calls
-/// after a start find them warm. Failures are logged: a cold cache only
+/// Fills the caches for every tenant (up to the bound, see `warm_tenant`)
+/// once the caches are in use, so a replica's first calls after a start
+/// find them warm. Failures are logged: a cold cache only
 /// costs a database read.
 pub async fn warm_up(store: super::Store) {
     let waiting = std::time::Instant::now();
@@ -319,8 +321,9 @@ pub async fn warm_up(store: super::Store) {
     tracing::info!(tenants = warmed, "caches warmed");
 }
 
-/// Fills one tenant's configuration, its staff calendars and its customers
-/// by phone number.
+/// Fills one tenant's configuration, its staff calendars, its customers by
+/// phone number and its appointments by day (the last month and the next
+/// `WARM_DAYS` days).
 pub async fn warm_tenant(store: &super::Store, tenant: TenantId) -> crate::error::Result<()> {
     let config = store.tenant_config(tenant).await?;
     let mut staff: Vec<Uuid> = config.staff.keys().copied().collect();
@@ -328,6 +331,8 @@ pub async fn warm_tenant(store: &super::Store, tenant: TenantId) -> crate::error
     let now = chrono::Utc::now();
     super::calendar::load(store, tenant, &config, &staff, now, now + chrono::Duration::days(WARM_DAYS), now).await?;
     customers::warm(store, tenant, super::now(), customers::UPCOMING_LIMIT).await?;
+    let (first, last) = (days::day_of(now.timestamp()) - WARM_DAYS_BEHIND, days::day_of(now.timestamp()) + WARM_DAYS);
+    super::appointments::days(store, tenant, first, last).await?;
     Ok(())
 }
 
