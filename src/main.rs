@@ -10,6 +10,12 @@ use askpro::seed::{DemoSeed, seed_demo};
 use askpro::store::Store;
 use askpro::{server, telemetry};
 use clap::{Parser, Subcommand};
+
+/// mimalloc rather than the system allocator: measured with `askpro bench`
+/// (docs/benchmarks.md), it returns freed memory to the system where glibc's
+/// per-thread arenas kept it, and costs less CPU per allocation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use secrecy::ExposeSecret;
 
 #[derive(Parser)]

@@ -107,12 +107,15 @@ pub async fn list_from_days(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: u64,
 ) -> Result<Vec<appointment::Model>> {
-    let (Some(from), Some(to)) = (filter.from, filter.to) else {
+    let cached_range = match (filter.from, filter.to) {
+        (Some(from), Some(to)) if from < to && to - from <= MAX_CACHED_RANGE => Some((from, to)),
+        _ => None,
+    };
+    // Without the caches (or for a range they do not serve) the database
+    // filters and pages: reading every row of the days here would be slower.
+    let Some((from, to)) = cached_range.filter(|_| store.caches().is_active()) else {
         return store.read_with(tenant, async |tx| list(tx, filter, after, limit).await).await;
     };
-    if to - from > MAX_CACHED_RANGE || to <= from {
-        return store.read_with(tenant, async |tx| list(tx, filter, after, limit).await).await;
-    }
     let days = days(store, tenant, day_of((from - MAX_LENGTH).timestamp()), day_of(to.timestamp() - 1)).await?;
     let mut rows: Vec<&appointment::Model> = days
         .iter()
@@ -133,27 +136,58 @@ pub async fn list_from_days(
 }
 
 /// The appointments starting on each UTC day `first..=last` (day numbers),
-/// in order: from the cache, the days it lacks read in one query and kept.
+/// in order: from the cache, the days it lacks read and kept.
 pub async fn days(store: &Store, tenant: TenantId, first: i64, last: i64) -> Result<Vec<Arc<DayAppointments>>> {
-    let cache = &store.caches().appointment_days;
+    let caches = store.caches();
+    let cache = &caches.appointment_days;
     let mut found: Vec<Option<Arc<DayAppointments>>> = (first..=last).map(|day| cache.get(&(tenant, day))).collect();
+    if found.iter().all(Option::is_some) {
+        return Ok(found.into_iter().flatten().collect());
+    }
+    // Callers missing the same days at once would each read them: they load
+    // one after another, and whoever waited finds what the one before loaded.
+    let _turn = caches.day_loads.acquire().await.map_err(crate::error::Error::internal)?;
+    for (day, entry) in (first..).zip(found.iter_mut()) {
+        if entry.is_none() {
+            *entry = cache.get(&(tenant, day));
+        }
+    }
     let lacking: Vec<i64> =
         (first..=last).zip(&found).filter(|(_, entry)| entry.is_none()).map(|(day, _)| day).collect();
-    if let (Some(&low), Some(&high)) = (lacking.first(), lacking.last()) {
+    // Runs of consecutive lacking days, at most a week each: one query per
+    // run reads no day the cache holds, and bounds the rows held at once.
+    for run in runs(&lacking, DAYS_PER_READ) {
+        let (low, high) = (run[0], run[run.len() - 1]);
         // Tickets before the read: a change committed after them voids the store.
-        let tickets: Vec<_> = lacking.iter().map(|day| cache.ticket(&(tenant, *day))).collect();
+        let tickets: Vec<_> = run.iter().map(|day| cache.ticket(&(tenant, *day))).collect();
         let rows = store.read_with(tenant, async |tx| starting_within(tx, low, high).await).await?;
         let mut by_day: std::collections::HashMap<i64, DayAppointments> = Default::default();
         for row in rows {
             by_day.entry(day_of(row.start_time.timestamp())).or_default().appointments.push(row);
         }
-        for (day, ticket) in lacking.iter().zip(tickets) {
+        for (day, ticket) in run.iter().zip(tickets) {
             let entry = Arc::new(by_day.remove(day).unwrap_or_default());
             cache.store((tenant, *day), entry.clone(), ticket);
             found[(day - first) as usize] = Some(entry);
         }
     }
     Ok(found.into_iter().flatten().collect())
+}
+
+/// Days read from the database in one query at most.
+const DAYS_PER_READ: usize = 7;
+
+/// `days` (ascending) cut into runs of consecutive days, each at most `max` long.
+fn runs(days: &[i64], max: usize) -> Vec<&[i64]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for index in 1..=days.len() {
+        if index == days.len() || days[index] != days[index - 1] + 1 || index - start == max {
+            out.push(&days[start..index]);
+            start = index;
+        }
+    }
+    out
 }
 
 /// Every appointment starting on UTC days `first..=last`, ordered by
@@ -231,4 +265,17 @@ pub async fn upcoming_of_staff(
         .into_tuple()
         .all(tx.conn())
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    #[test]
+    fn lacking_days_are_read_in_runs_of_consecutive_days() {
+        assert_eq!(runs(&[], 7), Vec::<&[i64]>::new());
+        assert_eq!(runs(&[3, 4, 5, 9, 10, 20], 7), vec![&[3, 4, 5][..], &[9, 10][..], &[20][..]]);
+        let month: Vec<i64> = (1..=10).collect();
+        assert_eq!(runs(&month, 4), vec![&[1, 2, 3, 4][..], &[5, 6, 7, 8][..], &[9, 10][..]]);
+    }
 }

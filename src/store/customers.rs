@@ -321,6 +321,16 @@ pub async fn upcoming_appointments(
         .await?)
 }
 
+/// Customers created in `[from, to)` (the dashboard, when the caches are off).
+pub async fn count_created(tx: &TenantTx, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<u64> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::TenantId.eq(tx.tenant().0))
+        .filter(customer::Column::CreateTime.gte(from))
+        .filter(customer::Column::CreateTime.lt(to))
+        .count(tx.conn())
+        .await?)
+}
+
 /// Customers created in `[from, to)` who have an appointment (any time, any
 /// status) in `branch_id`: a branch's dashboard counts only its own customers.
 pub async fn count_created_in_branch(

@@ -296,7 +296,7 @@ async fn the_appointment_list_follows_every_change(server: &common::TestServer) 
     let day = BookingDay::berlin();
     let range = time_range(day.start(), day.next().next().end());
     let page = |token: String| ap::ListAppointmentsRequest {
-        time_range: range.clone(),
+        time_range: range,
         page_size: 2,
         page_token: token,
         ..Default::default()

@@ -109,6 +109,8 @@ pub struct Caches {
     pub customers: KeyedCache<(TenantId, Uuid), customers::CustomerView>,
     pub appointment_days: KeyedCache<(TenantId, i64), days::DayAppointments>,
     pub customer_days: KeyedCache<(TenantId, i64), days::DayCustomers>,
+    /// One load of appointment days at a time (see `appointments::days`).
+    pub day_loads: tokio::sync::Semaphore,
 }
 
 impl Caches {
@@ -138,6 +140,7 @@ impl Caches {
                 shared(),
                 days::weight_of_customers,
             ),
+            day_loads: tokio::sync::Semaphore::new(1),
             switch,
         }
     }
