@@ -2,9 +2,6 @@
 //! life cycle, tenant isolation of all of it, and the change stream. Every
 //! test runs against a real server on SQLite and (with
 //! ASKPRO_TEST_DATABASE_URL) on PostgreSQL.
-//!
-//! Tests whose assertion message starts with "BUG:" document a behaviour the
-//! contract (the proto comments) promises but the server does not deliver yet.
 
 mod appointments;
 mod caches;

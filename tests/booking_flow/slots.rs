@@ -134,7 +134,7 @@ async fn listing_slots_for_staff_not_offering_the_service_is_refused(server: &co
     assert_eq!(
         result.as_ref().err().map(|e| (e.code(), reason(e))),
         Some((Code::FailedPrecondition, "FAILED_PRECONDITION".to_owned())),
-        "BUG: ListAvailableSlots with a staff member who does not offer the service must be FAILED_PRECONDITION \
+        "ListAvailableSlots with a staff member who does not offer the service is FAILED_PRECONDITION \
          (availability_service.proto), got {result:?}"
     );
 }
@@ -149,7 +149,7 @@ async fn listing_slots_for_an_unknown_staff_member_is_not_found(server: &common:
     assert_eq!(
         result.as_ref().err().map(|e| (e.code(), reason(e))),
         Some((Code::NotFound, "RESOURCE_NOT_FOUND".to_owned())),
-        "BUG: ListAvailableSlots with an unknown staff id must be NOT_FOUND (availability_service.proto), got {result:?}"
+        "ListAvailableSlots with an unknown staff id is NOT_FOUND (availability_service.proto), got {result:?}"
     );
 }
 

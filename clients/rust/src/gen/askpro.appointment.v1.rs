@@ -396,13 +396,13 @@ pub struct ListAppointmentsRequest {
     /// Only appointments overlapping this range; unset means no time filter.
     #[prost(message, optional, tag = "1")]
     pub time_range: ::core::option::Option<super::super::r#type::v1::TimeRange>,
-    /// Only appointments of these staff members; empty means all.
+    /// Only appointments of these staff members; empty means all. At most 100.
     #[prost(string, repeated, tag = "2")]
     pub staff_ids: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
     /// Only appointments of this customer; empty means all.
     #[prost(string, tag = "3")]
     pub customer_id: ::prost::alloc::string::String,
-    /// Only appointments in these statuses; empty means all.
+    /// Only appointments in these statuses; empty means all. At most 5.
     #[prost(enumeration = "AppointmentStatus", repeated, tag = "4")]
     pub statuses: ::prost::alloc::vec::Vec<i32>,
     /// Only appointments in this branch; empty means all.
@@ -552,7 +552,7 @@ pub struct CompleteAppointmentResponse {
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct WatchAppointmentsRequest {
     /// Only changes to appointments of these staff members (before or after the
-    /// change); empty means all.
+    /// change); empty means all. At most 100.
     #[prost(string, repeated, tag = "1")]
     pub staff_ids: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
     /// Only changes to appointments in this branch; empty means all branches.

@@ -201,6 +201,7 @@ pub struct SetWorkingHoursRequest {
     #[prost(string, tag = "1")]
     pub staff_id: ::prost::alloc::string::String,
     /// The complete new week; days not listed become days off. Empty clears all working hours.
+    /// At most 7 entries, each day at most once.
     #[prost(message, repeated, tag = "2")]
     pub days: ::prost::alloc::vec::Vec<DayHours>,
     /// The etag from GetWorkingHours. If set and stale the call fails with
@@ -305,6 +306,7 @@ pub struct ListAvailableSlotsRequest {
     #[prost(string, tag = "2")]
     pub service_id: ::prost::alloc::string::String,
     /// Only these staff members; empty means every staff member offering the service in the branch.
+    /// At most 100.
     #[prost(string, repeated, tag = "3")]
     pub staff_ids: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
     /// The search window; slots starting inside it are returned. Required; at most 62 days long.

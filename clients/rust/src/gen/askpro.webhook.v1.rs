@@ -12,7 +12,7 @@ pub struct Subscription {
     #[prost(string, tag = "2")]
     pub url: ::prost::alloc::string::String,
     /// The event types to receive, from the list in the WebhookService comment;
-    /// empty means all. Unknown types are INVALID_ARGUMENT.
+    /// empty means all. Unknown types are INVALID_ARGUMENT. At most 32 entries.
     #[prost(string, repeated, tag = "3")]
     pub event_types: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
     /// Free text for humans; at most 500 characters.

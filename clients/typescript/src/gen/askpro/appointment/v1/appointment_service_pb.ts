@@ -307,7 +307,7 @@ export type ListAppointmentsRequest = Message<"askpro.appointment.v1.ListAppoint
   timeRange?: TimeRange | undefined;
 
   /**
-   * Only appointments of these staff members; empty means all.
+   * Only appointments of these staff members; empty means all. At most 100.
    *
    * @generated from field: repeated string staff_ids = 2;
    */
@@ -321,7 +321,7 @@ export type ListAppointmentsRequest = Message<"askpro.appointment.v1.ListAppoint
   customerId: string;
 
   /**
-   * Only appointments in these statuses; empty means all.
+   * Only appointments in these statuses; empty means all. At most 5.
    *
    * @generated from field: repeated askpro.appointment.v1.AppointmentStatus statuses = 4;
    */
@@ -731,7 +731,7 @@ export const CompleteAppointmentResponseSchema: GenMessage<CompleteAppointmentRe
 export type WatchAppointmentsRequest = Message<"askpro.appointment.v1.WatchAppointmentsRequest"> & {
   /**
    * Only changes to appointments of these staff members (before or after the
-   * change); empty means all.
+   * change); empty means all. At most 100.
    *
    * @generated from field: repeated string staff_ids = 1;
    */

@@ -77,6 +77,7 @@ export type SetWorkingHoursRequest = Message<"askpro.availability.v1.SetWorkingH
 
   /**
    * The complete new week; days not listed become days off. Empty clears all working hours.
+   * At most 7 entries, each day at most once.
    *
    * @generated from field: repeated askpro.availability.v1.DayHours days = 2;
    */
@@ -355,6 +356,7 @@ export type ListAvailableSlotsRequest = Message<"askpro.availability.v1.ListAvai
 
   /**
    * Only these staff members; empty means every staff member offering the service in the branch.
+   * At most 100.
    *
    * @generated from field: repeated string staff_ids = 3;
    */

@@ -42,7 +42,7 @@ export type Subscription = Message<"askpro.webhook.v1.Subscription"> & {
 
   /**
    * The event types to receive, from the list in the WebhookService comment;
-   * empty means all. Unknown types are INVALID_ARGUMENT.
+   * empty means all. Unknown types are INVALID_ARGUMENT. At most 32 entries.
    *
    * @generated from field: repeated string event_types = 3;
    */
