@@ -80,7 +80,7 @@ async fn watching_one_staff_member_sees_an_appointment_moved_away(server: &commo
     let delivered = matches!(&change, Ok(Ok(Some(c))) if c.change == ap::AppointmentChange::Rescheduled as i32);
     assert!(
         delivered,
-        "BUG: a watcher filtering by staff member must see an appointment moved away from that staff member \
+        "a watcher filtering by staff member sees an appointment moved away from that staff member \
          (WatchAppointmentsRequest.staff_ids: before or after the change); got {change:?}"
     );
 }
