@@ -14,7 +14,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out_dir.join("askpro_descriptor.bin"), prost::Message::encode_to_vec(&descriptors))?;
 
-    tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(descriptors)?;
+    // Every message knows its full name (prost::Name), so the codec can find
+    // its descriptor; every service decodes through api::codec::CheckedCodec.
+    let mut config = prost_build::Config::new();
+    config.enable_type_names();
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .codec_path("crate::api::codec::CheckedCodec")
+        .compile_fds_with_config(descriptors, config)?;
     Ok(())
 }
 

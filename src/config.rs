@@ -55,7 +55,13 @@ pub struct Config {
     pub log_format: LogFormat,
     /// tracing `EnvFilter` directives, e.g. `info,askpro=debug`.
     pub log_filter: String,
-    /// How long a shutdown (SIGTERM) waits for in-flight calls to finish.
+    /// After SIGTERM the server reports NOT_SERVING (readiness) but keeps
+    /// accepting calls for this long, while Kubernetes removes the pod from
+    /// its endpoints and clients stop sending; then it stops accepting.
+    pub shutdown_delay_secs: u64,
+    /// How long in-flight calls may then take to finish. Delay plus grace
+    /// (5 + 20 s by default) stays under Kubernetes' default
+    /// terminationGracePeriodSeconds of 30, so the kill never cuts a drain.
     pub shutdown_grace_period_secs: u64,
     /// `redis://host:port/db`. When set, rate limits are shared by every
     /// replica through Redis; unset, each process limits on its own.
@@ -133,7 +139,8 @@ impl Default for Config {
             cors_allowed_origins: vec!["*".into()],
             log_format: LogFormat::Auto,
             log_filter: "info".into(),
-            shutdown_grace_period_secs: 30,
+            shutdown_delay_secs: 5,
+            shutdown_grace_period_secs: 20,
             redis_url: None,
             redis_timeout_ms: 50,
             rate_limit_enabled: true,

@@ -144,7 +144,11 @@ impl From<Error> for Status {
                 let mut summary = shown
                     .iter()
                     .take(MAX_VIOLATIONS_IN_MESSAGE)
-                    .map(|v| format!("{}: {}", v.field, v.description))
+                    .map(|v| match v.field.as_str() {
+                        // A violation of the request as a whole.
+                        "" => v.description.clone(),
+                        field => format!("{field}: {}", v.description),
+                    })
                     .collect::<Vec<_>>()
                     .join("; ");
                 if total > MAX_VIOLATIONS_IN_MESSAGE {

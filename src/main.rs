@@ -170,7 +170,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let grace = Duration::from_secs(config.shutdown_grace_period_secs);
+    // The listener closes after the delay; in-flight calls then get the grace.
+    let grace = Duration::from_secs(config.shutdown_delay_secs + config.shutdown_grace_period_secs);
     let listen = config.listen;
     let state = server::prepare(config).await?;
     if demo {

@@ -72,7 +72,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         state.config.webhook_retention_days,
     ));
     let (reporter, health_service) = tonic_health::server::health_reporter();
-    let health = HealthMonitor::new(&state.store, &state.config, reporter);
+    let health = HealthMonitor::new(&state.config, reporter);
     // Measured before the port serves anything: the first status is real.
     health.check_now().await;
     let health_checks = tokio::spawn(health.clone().run_periodically());
@@ -119,6 +119,8 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .routes();
     let http = axum::Router::new()
         .route("/health", get(health_json).with_state(health.clone()))
+        .route("/readyz", get(health_json).with_state(health.clone()))
+        .route("/livez", get(alive))
         .route("/metrics", get(crate::api::metrics::scrape))
         .route(
             "/webhooks/inbound/{path_token}",
@@ -128,12 +130,19 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .with_state(state.clone());
     let routes = Routes::from(grpc.into_axum_router().merge(http));
 
+    // Shutdown: readiness goes NOT_SERVING at once, calls are still served
+    // for `shutdown_delay_secs` (Kubernetes keeps routing to the pod until its
+    // endpoint is removed), then the listener closes and in-flight calls
+    // drain (bounded by the grace period in main).
     let drain = {
         let health = health.clone();
+        let delay = Duration::from_secs(state.config.shutdown_delay_secs);
         async move {
             shutdown.await;
-            tracing::info!("shutting down: no new connections, draining in-flight calls");
             health.drain().await;
+            tracing::info!(delay_secs = delay.as_secs(), "shutting down: NOT_SERVING, still accepting calls");
+            tokio::time::sleep(delay).await;
+            tracing::info!("shutting down: no new connections, draining in-flight calls");
         }
     };
     let config = &state.config;
@@ -207,14 +216,20 @@ fn cors(config: &Config) -> CorsLayer {
         .max_age(Duration::from_secs(24 * 3600))
 }
 
-/// `GET /health`: the last result of the background dependency checks (no
-/// query per request); fields in [`HealthReport`]. 503 while the database is
-/// down or the server drains.
+/// `GET /health` and `GET /readyz`: the last result of the background
+/// dependency checks (no query per request); fields in [`HealthReport`]. 503
+/// while the database is down or the server drains.
 async fn health_json(
     axum::extract::State(health): axum::extract::State<HealthMonitor>,
 ) -> (http::StatusCode, axum::Json<HealthReport>) {
     let report = health.report();
     (report.http_status(), axum::Json(report))
+}
+
+/// `GET /livez`: 200 while the process answers HTTP, whatever its
+/// dependencies (Kubernetes' liveness probe; readiness is `/readyz`).
+async fn alive() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "alive" }))
 }
 
 #[cfg(test)]

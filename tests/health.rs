@@ -1,6 +1,9 @@
 //! Health tells the truth: gRPC health and `GET /health` follow the database
 //! (through a TCP proxy the test can cut and restore) without a restart, and
 //! a down Redis degrades the server without taking it out of service.
+//! Liveness stays SERVING through a database outage and a drain; a saturated
+//! request pool is not a down database; SIGTERM first reports NOT_SERVING and
+//! keeps serving for the configured delay.
 mod common;
 
 use std::future::Future;
@@ -54,6 +57,12 @@ async fn server_stops_serving_while_the_database_is_unreachable_and_recovers_wit
     assert_eq!(database["status"], "down", "{body}");
     assert!(database["consecutive_failures"].as_u64() >= Some(1), "{body}");
     assert!(database["last_error"].is_string(), "{body}");
+    // Readiness is gone; liveness is not: restarting the pod would not help.
+    assert_eq!(server.grpc_status("readiness").await, ServingStatus::NotServing);
+    assert_eq!(server.grpc_status("liveness").await, ServingStatus::Serving);
+    assert_eq!(server.http_get("/readyz").await.0, 503);
+    let (code, body) = server.http_get("/livez").await;
+    assert_eq!((code, body["status"].as_str()), (200, Some("alive")), "{body}");
 
     proxy.restore().await;
     wait_until("SERVING again once the database is back", || async {
@@ -69,6 +78,71 @@ async fn server_stops_serving_while_the_database_is_unreachable_and_recovers_wit
 
     server.stop().await;
     drop(db);
+}
+
+/// Every connection of the request pool busy (here both, held by
+/// transactions) is load, not an outage: the check has its own connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saturated_request_pool_does_not_read_as_a_down_database() {
+    use sea_orm::TransactionTrait;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(db) = TestDb::create(backend).await else {
+            common::say_skipped("set ASKPRO_TEST_DATABASE_URL to run the saturated-pool health test on PostgreSQL");
+            continue;
+        };
+        // Three: PostgreSQL's migrations need one besides their lock's, and
+        // its change listeners keep connections of their own.
+        let server = HealthServer::start(Config { database_max_connections: 3, ..fast_checks(db.url()) }).await;
+        let pool = server.state.store.connection();
+        let mut holders = Vec::new();
+        while let Ok(held) = tokio::time::timeout(Duration::from_millis(500), pool.begin()).await {
+            holders.push(held.expect("a connection"));
+        }
+        assert!(!holders.is_empty() && holders.len() <= 3, "{backend:?}: held {}", holders.len());
+        // Three check intervals (each check times out after 1 s).
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(server.grpc_status("").await, ServingStatus::Serving, "{backend:?}");
+        let (code, body) = server.http_health().await;
+        assert_eq!(code, 200, "{backend:?}: {body}");
+        assert_eq!(body["components"]["database"]["consecutive_failures"], 0, "{backend:?}: {body}");
+        for holder in holders {
+            holder.rollback().await.expect("rollback");
+        }
+        server.stop().await;
+    }
+}
+
+/// SIGTERM (here the shutdown future): readiness NOT_SERVING at once,
+/// liveness still SERVING, new connections still served for the delay, then
+/// the listener closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_reports_not_serving_first_and_keeps_serving_for_the_delay() {
+    const DELAY: Duration = Duration::from_secs(2);
+    let db = TestDb::create(Backend::Sqlite).await.expect("sqlite always runs");
+    let server = HealthServer::start(Config { shutdown_delay_secs: DELAY.as_secs(), ..fast_checks(db.url()) }).await;
+    assert_eq!(server.grpc_status("").await, ServingStatus::Serving);
+    let signalled = Instant::now();
+    let HealthServer { addr, health, shutdown, task, .. } = server;
+    let _ = shutdown.send(());
+    let status = |service: &'static str| {
+        let mut health = health.clone();
+        async move {
+            let response = health.check(HealthCheckRequest { service: service.into() }).await.expect("answers");
+            ServingStatus::try_from(response.into_inner().status).expect("known status")
+        }
+    };
+    wait_until("readiness NOT_SERVING right after the signal", || async {
+        status("").await == ServingStatus::NotServing && status("readiness").await == ServingStatus::NotServing
+    })
+    .await;
+    assert_eq!(status("liveness").await, ServingStatus::Serving);
+    assert!(signalled.elapsed() < DELAY, "the status changed before the delay ended");
+    // A new connection is still accepted and answered during the delay.
+    let (code, body) = http_get(addr, "/readyz").await;
+    assert_eq!((code, body["status"].as_str(), body["draining"].as_bool()), (503, Some("not_serving"), Some(true)));
+    task.await.expect("server task").expect("server stops cleanly");
+    assert!(signalled.elapsed() >= DELAY, "the listener stayed open for the delay: {:?}", signalled.elapsed());
+    assert!(TcpStream::connect(addr).await.is_err(), "the listener is closed after the drain");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,6 +213,7 @@ fn fast_checks(database_url: &str) -> Config {
 /// config and no fixtures.
 struct HealthServer {
     addr: SocketAddr,
+    state: askpro::api::AppState,
     health: HealthClient<tonic::transport::Channel>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<askpro::error::Result<()>>,
@@ -150,7 +225,7 @@ impl HealthServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(state, listener, async move {
+        let task = tokio::spawn(server::serve(state.clone(), listener, async move {
             let _ = signal.await;
         }));
         let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
@@ -158,7 +233,7 @@ impl HealthServer {
             .connect()
             .await
             .expect("connect");
-        Self { addr, health: HealthClient::new(channel), shutdown, task }
+        Self { addr, state, health: HealthClient::new(channel), shutdown, task }
     }
 
     async fn grpc_status(&self, service: &str) -> ServingStatus {
@@ -169,25 +244,36 @@ impl HealthServer {
 
     /// `GET /health` over plain HTTP/1.1: the status code and the JSON body.
     async fn http_health(&self) -> (u16, Value) {
-        let exchange = async {
-            let mut stream = TcpStream::connect(self.addr).await.expect("connect");
-            stream.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await?;
-            let mut raw = Vec::new();
-            stream.read_to_end(&mut raw).await?;
-            std::io::Result::Ok(String::from_utf8(raw).expect("UTF-8 response"))
-        };
-        let response = tokio::time::timeout(Duration::from_secs(5), exchange).await.expect("answers").expect("io");
-        let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
-        let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status code");
-        let body =
-            if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.into() };
-        (code, serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON body ({e}): {body}")))
+        self.http_get("/health").await
+    }
+
+    async fn http_get(&self, path: &str) -> (u16, Value) {
+        http_get(self.addr, path).await
     }
 
     async fn stop(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
     }
+}
+
+/// `GET path` over plain HTTP/1.1 on a new connection: the status code and
+/// the JSON body.
+async fn http_get(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await?;
+        std::io::Result::Ok(String::from_utf8(raw).expect("UTF-8 response"))
+    };
+    let response = tokio::time::timeout(Duration::from_secs(5), exchange).await.expect("answers").expect("io");
+    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status code");
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.into() };
+    (code, serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON body ({e}): {body}")))
 }
 
 fn dechunk(mut body: &str) -> String {

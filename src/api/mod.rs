@@ -4,9 +4,11 @@
 //! encodes the answer; errors go through `crate::error` only.
 pub mod appointment;
 pub mod availability;
+pub mod codec;
 pub mod field_mask;
 pub mod inbound;
 pub mod metrics;
+pub mod request_text;
 pub mod tenant;
 pub mod webhook;
 

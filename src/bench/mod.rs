@@ -80,6 +80,8 @@ async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> a
         rate_limit_per_key: unthrottled,
         rate_limit_per_tenant: unthrottled,
         rate_limit_tenant_overrides: Default::default(),
+        // No load balancer waits for the in-process server to leave.
+        shutdown_delay_secs: 0,
         ..config
     };
     let (server, store, address, server_description) = match &args.target {

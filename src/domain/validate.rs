@@ -99,13 +99,20 @@ impl DisplayName {
     }
 }
 
+/// Whether `text` holds a control character (Unicode Cc: U+0000-U+001F and
+/// U+007F-U+009F) other than tab, line feed and carriage return: refused in
+/// every string of every request (`api::request_text`, inbound webhooks).
+pub fn has_control_character(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
 /// Optional free text with a length limit; control characters other than
 /// line breaks are refused.
 pub fn free_text(text: &str, max_chars: usize) -> std::result::Result<String, &'static str> {
     if text.chars().count() > max_chars {
         return Err("is too long");
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if has_control_character(text) {
         return Err("must not contain control characters");
     }
     Ok(text.trim().to_owned())

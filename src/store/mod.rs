@@ -299,7 +299,7 @@ impl Store {
         self.db.get_database_backend()
     }
 
-    /// The raw connection, for health checks and test set-up only.
+    /// The raw connection pool, for listeners, metrics, audits and test set-up.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }

@@ -9,6 +9,7 @@ mod caches;
 mod common;
 mod holds;
 mod isolation;
+mod request_text;
 mod reschedule;
 mod slots;
 mod voice_agent;

@@ -191,6 +191,8 @@ pub fn test_config(database_url: &str) -> Config {
         database_url: SecretString::from(database_url.to_owned()),
         database_max_connections: 5,
         log_filter: "warn".into(),
+        // Tests stop servers at once; the delay has a test of its own.
+        shutdown_delay_secs: 0,
         rate_limit_per_key: UNTHROTTLED,
         rate_limit_per_tenant: UNTHROTTLED,
         ..Config::default()

@@ -43,24 +43,35 @@ impl<'a> Fields<'a> {
         self.get(key).ok_or_else(|| PayloadError::MissingField(self.path_of(key)))
     }
 
+    /// Every string taken from a payload passes here: control characters
+    /// (a NUL, which PostgreSQL cannot store) are refused as in gRPC requests.
+    fn text(&self, key: &str, text: &'a str) -> Result<&'a str, PayloadError> {
+        if crate::domain::validate::has_control_character(text) {
+            return Err(self.invalid(key, "a string without control characters"));
+        }
+        Ok(text)
+    }
+
     /// A required, non-empty string.
     pub(super) fn string(&self, key: &str) -> Result<&'a str, PayloadError> {
         match self.required(key)?.as_str() {
-            Some(text) if !text.is_empty() => Ok(text),
+            Some(text) if !text.is_empty() => self.text(key, text),
             _ => Err(self.invalid(key, "a non-empty string")),
         }
     }
 
     /// A required string that may be empty (e.g. a name).
     pub(super) fn string_or_empty(&self, key: &str) -> Result<&'a str, PayloadError> {
-        self.required(key)?.as_str().ok_or_else(|| self.invalid(key, "a string"))
+        let text = self.required(key)?.as_str().ok_or_else(|| self.invalid(key, "a string"))?;
+        self.text(key, text)
     }
 
     /// An optional string; absent, null and "" are all `None`.
     pub(super) fn opt_string(&self, key: &str) -> Result<Option<&'a str>, PayloadError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.as_str()).filter(|t| !t.is_empty())),
+            Some(Value::String(text)) if text.is_empty() => Ok(None),
+            Some(Value::String(text)) => self.text(key, text).map(Some),
             Some(_) => Err(self.invalid(key, "a string")),
         }
     }

@@ -302,8 +302,16 @@ mod tests {
     #[test]
     fn retell_bad_fields_are_named_by_path() {
         type Edit = fn(&mut Value);
-        let cases: [(Edit, PayloadError); 6] = [
+        let cases: [(Edit, PayloadError); 8] = [
             (|b| b["call"]["call_id"] = json!(null), missing("call.call_id")),
+            (
+                |b| b["call"]["call_id"] = json!("call\u{0}1"),
+                invalid("call.call_id", "a string without control characters"),
+            ),
+            (
+                |b| b["call"]["agent_id"] = json!("agent\u{1b}[0m"),
+                invalid("call.agent_id", "a string without control characters"),
+            ),
             (
                 |b| b["call"]["start_timestamp"] = json!("1714608475945"),
                 invalid("call.start_timestamp", "Unix milliseconds"),

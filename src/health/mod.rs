@@ -1,27 +1,42 @@
-//! Dependency health: the database (and Redis, when configured) checked every
-//! `health_check_interval_secs`, published to gRPC health, the
-//! `askpro_dependency_up` gauge and `GET /health`.
+//! Health for load balancers and Kubernetes.
 //!
-//! Only the database decides SERVING / NOT_SERVING: without it no call can
-//! succeed. Redis down only degrades the server (rate limits fall back
-//! in-process); pulling every replica out of the load balancer for it would
-//! turn a degraded service into an outage.
+//! Readiness: the database (and Redis, when configured) is checked every
+//! `health_check_interval_secs` over a connection of the check's own
+//! (`probes`), and published to gRPC health for `""`, `"readiness"` and every
+//! AskPro service, to the `askpro_dependency_up` gauge and to `GET /health`
+//! (also `GET /readyz`). Only the database decides SERVING / NOT_SERVING:
+//! without it no call can succeed. Redis down only degrades the server (rate
+//! limits fall back in-process); pulling every replica out of the load
+//! balancer for it would turn a degraded service into an outage. Shutdown
+//! (`drain`) makes readiness NOT_SERVING for good.
+//!
+//! Liveness: gRPC health for `"liveness"` (and `GET /livez`) is SERVING for
+//! as long as the process answers, whatever its dependencies do and also
+//! while it drains: restarting pods does not bring a database back.
+mod probes;
+mod report;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ConnectionTrait, DbErr, RuntimeErr};
 use secrecy::ExposeSecret;
-use serde::Serialize;
-use tokio::time::{Instant, MissedTickBehavior, timeout};
+use tokio::time::{Instant, MissedTickBehavior};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::config::Config;
 use crate::proto::SERVICE_NAMES;
-use crate::store::Store;
+use probes::{Check, DatabaseProbe, RedisProbe, timed};
+use report::ComponentState;
+pub use report::{ComponentReport, ComponentStatus, HealthReport, OverallStatus};
+
+/// The gRPC health service name that says only "the process works"
+/// (Kubernetes' liveness probe).
+pub const LIVENESS: &str = "liveness";
+/// The gRPC health service name of readiness; `""` reports the same.
+pub const READINESS: &str = "readiness";
 
 /// A check never takes longer than this, whatever the interval: a probe that
 /// hangs on a dead database must still report it as down promptly.
@@ -38,7 +53,7 @@ pub struct HealthMonitor {
 }
 
 struct Inner {
-    store: Store,
+    database: DatabaseProbe,
     redis: Option<RedisProbe>,
     reporter: HealthReporter,
     interval: Duration,
@@ -48,6 +63,8 @@ struct Inner {
     /// `drain` cannot flip the server back to SERVING.
     published: tokio::sync::Mutex<Option<ServingStatus>>,
     draining: AtomicBool,
+    /// Whether "liveness" was published (on the first check, before serving).
+    alive: AtomicBool,
 }
 
 impl HealthMonitor {
@@ -55,22 +72,24 @@ impl HealthMonitor {
     /// [`check_now`](Self::check_now) before serving so the first status is
     /// measured, not assumed. Redis is not contacted here, so a down Redis
     /// never delays start.
-    pub fn new(store: &Store, config: &Config, reporter: HealthReporter) -> Self {
+    pub fn new(config: &Config, reporter: HealthReporter) -> Self {
         let interval = Duration::from_secs(config.health_check_interval_secs.max(1));
+        let check_timeout = interval.min(MAX_CHECK_TIMEOUT);
         let redis = config.redis_url.as_ref().map(|url| RedisProbe::new(url.expose_secret()));
         let mut components = BTreeMap::from([(DATABASE, ComponentState::default())]);
         if redis.is_some() {
             components.insert(REDIS, ComponentState::default());
         }
         let inner = Inner {
-            store: store.clone(),
+            database: DatabaseProbe::new(config.database_url.clone(), check_timeout),
             redis,
             reporter,
             interval,
-            check_timeout: interval.min(MAX_CHECK_TIMEOUT),
+            check_timeout,
             components: Mutex::new(components),
             published: tokio::sync::Mutex::new(None),
             draining: AtomicBool::new(false),
+            alive: AtomicBool::new(false),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -79,13 +98,16 @@ impl HealthMonitor {
     /// timeout) and publishes the result.
     pub async fn check_now(&self) {
         let inner = &self.inner;
+        if !inner.alive.swap(true, Ordering::SeqCst) {
+            inner.reporter.set_service_status(LIVENESS, ServingStatus::Serving).await;
+        }
         let redis = async {
             match &inner.redis {
                 Some(probe) => Some(timed(inner.check_timeout, probe.ping()).await),
                 None => None,
             }
         };
-        let (database, redis) = tokio::join!(timed(inner.check_timeout, ping_database(&inner.store)), redis);
+        let (database, redis) = tokio::join!(timed(inner.check_timeout, inner.database.ping()), redis);
         self.record(DATABASE, database);
         if let Some(redis) = redis {
             self.record(REDIS, redis);
@@ -127,7 +149,7 @@ impl HealthMonitor {
     pub fn report(&self) -> HealthReport {
         let components = self.inner.components.lock().unwrap_or_else(PoisonError::into_inner);
         let components: BTreeMap<_, _> = components.iter().map(|(name, state)| (*name, state.report())).collect();
-        let is_up = |name| components.get(name).is_some_and(|c: &ComponentReport| c.status == ComponentStatus::Up);
+        let is_up = |name| components.get(name).is_some_and(|c: &ComponentReport| c.status.is_up());
         let draining = self.is_draining();
         let status = if draining || !is_up(DATABASE) {
             OverallStatus::NotServing
@@ -169,180 +191,15 @@ impl HealthMonitor {
     }
 }
 
-/// The server ("") and every AskPro service share one status: they all stand
-/// or fall with the database.
+/// Readiness: the server (""), "readiness" and every AskPro service share
+/// one status: they all stand or fall with the database. Liveness is not
+/// among them.
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
+    reporter.set_service_status(READINESS, status).await;
     for name in SERVICE_NAMES {
         reporter.set_service_status(name, status).await;
     }
-}
-
-/// One check's outcome. `error` is a short kind ("timeout", "connection", ...),
-/// never a message: driver messages can carry host names or URLs.
-#[derive(Clone, Copy, Debug)]
-struct Check {
-    error: Option<&'static str>,
-    latency: Duration,
-    checked_at: DateTime<Utc>,
-}
-
-async fn timed(limit: Duration, probe: impl Future<Output = Result<(), &'static str>>) -> Check {
-    let started = Instant::now();
-    let error = match timeout(limit, probe).await {
-        Ok(result) => result.err(),
-        Err(_) => Some("timeout"),
-    };
-    Check { error, latency: started.elapsed(), checked_at: Utc::now() }
-}
-
-/// The pool waits up to its acquire timeout (5 s) for a connection; the
-/// caller's `timeout` cuts that short.
-async fn ping_database(store: &Store) -> Result<(), &'static str> {
-    store.connection().execute_unprepared("SELECT 1").await.map(drop).map_err(|e| database_error_kind(&e))
-}
-
-fn database_error_kind(err: &DbErr) -> &'static str {
-    use sea_orm::sqlx::Error as Sqlx;
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => "connection",
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
-            Sqlx::Io(_) | Sqlx::Tls(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => "connection",
-            _ => "query",
-        },
-        _ => "query",
-    }
-}
-
-/// PINGs Redis over one multiplexed connection, opened on first use and
-/// dropped after any failure so the next check reconnects. (Not a
-/// `ConnectionManager`: a health check wants Redis's state now, not after a
-/// reconnect backoff.)
-struct RedisProbe {
-    /// `None` when the URL does not parse; reported as "invalid_url".
-    client: Option<redis::Client>,
-    connection: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
-}
-
-impl RedisProbe {
-    fn new(url: &str) -> Self {
-        Self { client: redis::Client::open(url).ok(), connection: tokio::sync::Mutex::new(None) }
-    }
-
-    async fn ping(&self) -> Result<(), &'static str> {
-        let client = self.client.as_ref().ok_or("invalid_url")?;
-        let mut slot = self.connection.lock().await;
-        // Taken out of the slot: if this check fails or times out, it is not put back.
-        let mut connection = match slot.take() {
-            Some(connection) => connection,
-            None => client.get_multiplexed_async_connection().await.map_err(|e| redis_error_kind(&e))?,
-        };
-        let _: String = redis::cmd("PING").query_async(&mut connection).await.map_err(|e| redis_error_kind(&e))?;
-        *slot = Some(connection);
-        Ok(())
-    }
-}
-
-fn redis_error_kind(err: &redis::RedisError) -> &'static str {
-    if err.is_timeout() {
-        "timeout"
-    } else if err.is_connection_refusal() {
-        "connection_refused"
-    } else if err.is_io_error() {
-        "connection"
-    } else if err.kind() == redis::ErrorKind::AuthenticationFailed {
-        "authentication"
-    } else {
-        "response"
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-struct ComponentState {
-    last: Option<Check>,
-    consecutive_failures: u32,
-    last_error: Option<&'static str>,
-}
-
-impl ComponentState {
-    fn report(&self) -> ComponentReport {
-        let status = match self.last {
-            None => ComponentStatus::Unknown,
-            Some(Check { error: None, .. }) => ComponentStatus::Up,
-            Some(_) => ComponentStatus::Down,
-        };
-        ComponentReport {
-            status,
-            // Rounded to microseconds: more digits are noise.
-            latency_ms: self.last.map(|c| (c.latency.as_secs_f64() * 1e6).round() / 1e3),
-            checked_at: self.last.map(|c| c.checked_at.to_rfc3339_opts(SecondsFormat::Millis, true)),
-            consecutive_failures: self.consecutive_failures,
-            last_error: self.last_error,
-        }
-    }
-}
-
-/// The body of `GET /health`. Field names and values are a contract (probes
-/// and dashboards parse them); every field is always present.
-///
-/// - `status`: `"serving"` (every dependency up), `"degraded"` (database up,
-///   Redis down: calls work, rate limits are per process) or `"not_serving"`
-///   (database down or not yet checked, or draining). HTTP 200 for the first
-///   two, 503 for the last.
-/// - `draining`: `true` once shutdown has begun.
-/// - `components`: `"database"` always, `"redis"` only when `redis_url` is
-///   set; each a [`ComponentReport`].
-#[derive(Clone, Debug, Serialize)]
-pub struct HealthReport {
-    pub status: OverallStatus,
-    pub draining: bool,
-    pub components: BTreeMap<&'static str, ComponentReport>,
-}
-
-impl HealthReport {
-    pub fn http_status(&self) -> http::StatusCode {
-        match self.status {
-            OverallStatus::Serving | OverallStatus::Degraded => http::StatusCode::OK,
-            OverallStatus::NotServing => http::StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OverallStatus {
-    Serving,
-    Degraded,
-    NotServing,
-}
-
-/// One dependency in [`HealthReport`]:
-///
-/// - `status`: `"up"`, `"down"` or `"unknown"` (not checked yet).
-/// - `latency_ms`: how long the last check took, in milliseconds (a timed-out
-///   check shows the timeout); `null` before the first check.
-/// - `checked_at`: when the last check finished, RFC 3339 UTC; `null` before
-///   the first check.
-/// - `consecutive_failures`: failed checks since the last success.
-/// - `last_error`: the kind of the most recent failure (`"timeout"`,
-///   `"connection"`, `"connection_refused"`, `"query"`, `"authentication"`,
-///   `"response"`, `"invalid_url"`), kept after recovery; `null` if none.
-///   Never a message, URL or password.
-#[derive(Clone, Debug, Serialize)]
-pub struct ComponentReport {
-    pub status: ComponentStatus,
-    pub latency_ms: Option<f64>,
-    pub checked_at: Option<String>,
-    pub consecutive_failures: u32,
-    pub last_error: Option<&'static str>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ComponentStatus {
-    Up,
-    Down,
-    Unknown,
 }
 
 #[cfg(test)]
@@ -363,16 +220,20 @@ mod tests {
 
     async fn fixture(redis_url: Option<&str>) -> Fixture {
         let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("h.db").display());
+        fixture_on(&url, redis_url, dir)
+    }
+
+    fn fixture_on(database_url: &str, redis_url: Option<&str>, dir: tempfile::TempDir) -> Fixture {
         let config = Config {
-            database_url: SecretString::from(format!("sqlite://{}?mode=rwc", dir.path().join("h.db").display())),
+            database_url: SecretString::from(database_url.to_owned()),
             redis_url: redis_url.map(|url| SecretString::from(url.to_owned())),
             health_check_interval_secs: 1,
             ..Config::default()
         };
-        let store = Store::connect(&config).await.expect("sqlite connects");
         let reporter = HealthReporter::new();
         let service = HealthService::from_health_reporter(reporter.clone());
-        Fixture { monitor: HealthMonitor::new(&store, &config, reporter), service, _dir: dir }
+        Fixture { monitor: HealthMonitor::new(&config, reporter), service, _dir: dir }
     }
 
     async fn grpc_status(service: &HealthService, name: &str) -> health_check_response::ServingStatus {
@@ -409,10 +270,46 @@ mod tests {
         assert_eq!(database.consecutive_failures, 0);
         assert!(database.latency_ms.is_some_and(|ms| ms >= 0.0));
         let checked_at = database.checked_at.as_deref().expect("checked");
-        DateTime::parse_from_rfc3339(checked_at).expect("RFC 3339");
-        for name in std::iter::once("").chain(SERVICE_NAMES) {
+        chrono::DateTime::parse_from_rfc3339(checked_at).expect("RFC 3339");
+        for name in ["", READINESS, LIVENESS].into_iter().chain(SERVICE_NAMES) {
             assert_eq!(grpc_status(&f.service, name).await, health_check_response::ServingStatus::Serving, "{name:?}");
         }
+    }
+
+    /// A database that does not answer takes readiness away, never liveness:
+    /// Kubernetes must not restart every pod for an outage they cannot fix.
+    #[tokio::test]
+    async fn an_unreachable_database_fails_readiness_but_not_liveness() {
+        let url = format!("postgres://postgres:secret@127.0.0.1:{}/askpro", closed_port().await);
+        let f = fixture_on(&url, None, tempfile::tempdir().expect("folder"));
+        f.monitor.check_now().await;
+        let report = f.monitor.report();
+        assert_eq!(report.status, OverallStatus::NotServing);
+        assert_eq!(report.components[DATABASE].status, ComponentStatus::Down);
+        assert_eq!(report.components[DATABASE].last_error, Some("connection"));
+        for name in ["", READINESS].into_iter().chain(SERVICE_NAMES) {
+            assert_eq!(
+                grpc_status(&f.service, name).await,
+                health_check_response::ServingStatus::NotServing,
+                "{name:?}"
+            );
+        }
+        assert_eq!(grpc_status(&f.service, LIVENESS).await, health_check_response::ServingStatus::Serving);
+        let json = serde_json::to_string(&report).expect("serializes");
+        assert!(!json.contains("secret") && !json.contains("127.0.0.1"), "no URL in the report: {json}");
+    }
+
+    #[test]
+    fn a_slow_answer_is_reported_but_counts_as_up() {
+        let check = |millis| ComponentState {
+            last: Some(Check { error: None, latency: Duration::from_millis(millis), checked_at: chrono::Utc::now() }),
+            ..ComponentState::default()
+        };
+        assert_eq!(check(3).report().status, ComponentStatus::Up);
+        let slow = check(900).report().status;
+        assert_eq!(slow, ComponentStatus::Slow);
+        assert!(slow.is_up());
+        assert!(!ComponentStatus::Down.is_up() && !ComponentStatus::Unknown.is_up());
     }
 
     #[tokio::test]
@@ -444,15 +341,24 @@ mod tests {
         assert_eq!(report.status, OverallStatus::NotServing);
         assert_eq!(report.http_status(), http::StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(report.components[DATABASE].status, ComponentStatus::Up, "the database itself is still up");
-        for name in std::iter::once("").chain(SERVICE_NAMES) {
+        for name in ["", READINESS].into_iter().chain(SERVICE_NAMES) {
             assert_eq!(grpc_status(&f.service, name).await, health_check_response::ServingStatus::NotServing);
         }
+        assert_eq!(
+            grpc_status(&f.service, LIVENESS).await,
+            health_check_response::ServingStatus::Serving,
+            "a draining process is alive"
+        );
     }
 
     #[test]
     fn the_json_field_names_are_stable() {
         let state = ComponentState {
-            last: Some(Check { error: Some("timeout"), latency: Duration::from_micros(1500), checked_at: Utc::now() }),
+            last: Some(Check {
+                error: Some("timeout"),
+                latency: Duration::from_micros(1500),
+                checked_at: chrono::Utc::now(),
+            }),
             consecutive_failures: 3,
             last_error: Some("timeout"),
         };
