@@ -40,10 +40,18 @@ pub enum Error {
     RequestIdReused,
     #[error("{message}")]
     FailedPrecondition { reason: &'static str, message: String },
+    /// The start is not a bookable slot; `rule` names the rule it breaks
+    /// (`domain::slots::NotOffered::rule`: "closed_day", "minimum_notice", ...).
+    #[error("{message}")]
+    NotBookable { rule: &'static str, message: String },
     #[error("{message}")]
     Unauthenticated { reason: &'static str, message: &'static str },
     #[error("{message}")]
     PermissionDenied { reason: &'static str, message: String },
+    /// The key's scope does not grant the method; `needed` is the least
+    /// scope that does.
+    #[error("this method needs an API key of scope {needed} or above")]
+    ScopeInsufficient { needed: crate::domain::scope::Scope, held: crate::domain::scope::Scope },
     /// A serialization failure, deadlock or racing insert: the transaction
     /// runner retries the whole RPC transaction; callers see ABORTED only when
     /// retries run out.
@@ -197,10 +205,32 @@ impl From<Error> for Status {
             Error::FailedPrecondition { reason, message } => {
                 status_with(Code::FailedPrecondition, message, reason, plain)
             }
+            Error::NotBookable { rule, message } => {
+                // PreconditionFailure names the rule (type) and the field
+                // (subject); ErrorInfo keeps the reason clients branch on.
+                let mut details = ErrorDetails::with_precondition_failure_violation(rule, "start_time", &message);
+                let metadata = std::collections::HashMap::from([("rule".to_owned(), rule.to_owned())]);
+                details.set_error_info("FAILED_PRECONDITION", ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
             Error::Unauthenticated { reason, message } => {
                 status_with(Code::Unauthenticated, message.into(), reason, plain)
             }
             Error::PermissionDenied { reason, message } => status_with(Code::PermissionDenied, message, reason, plain),
+            Error::ScopeInsufficient { needed, held } => {
+                let message = format!(
+                    "this method needs an API key of scope {} or above; this key has {}",
+                    needed.contract_name(),
+                    held.contract_name()
+                );
+                let metadata = std::collections::HashMap::from([
+                    ("required_scope".to_owned(), needed.contract_name().to_owned()),
+                    ("key_scope".to_owned(), held.contract_name().to_owned()),
+                ]);
+                let mut details = ErrorDetails::new();
+                details.set_error_info("SCOPE_INSUFFICIENT", ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::PermissionDenied, message, details)
+            }
             Error::Conflict => {
                 let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(100)));
                 status_with(

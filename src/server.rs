@@ -77,14 +77,18 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     health.check_now().await;
     let health_checks = tokio::spawn(health.clone().run_periodically());
 
+    // The google.rpc error details too, so grpcurl, buf curl and Postman can
+    // show ErrorInfo, BadRequest, RetryInfo and ResourceInfo decoded.
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(Error::internal)?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()
         .map_err(Error::internal)?;
 

@@ -76,10 +76,7 @@ pub async fn authenticate(
     }
     let scope: Scope = row.scope.parse().map_err(|_| invalid())?;
     if !scope.grants(permission) {
-        return Err(Error::PermissionDenied {
-            reason: "SCOPE_INSUFFICIENT",
-            message: format!("an API key with scope {scope} may not call this method"),
-        });
+        return Err(Error::ScopeInsufficient { needed: permission.least_scope(), held: scope });
     }
     let named = named_tenant(headers)?;
     let tenant = match (row.tenant_id, named) {

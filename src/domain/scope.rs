@@ -28,7 +28,29 @@ pub enum Permission {
     Read,
 }
 
+impl Permission {
+    /// The least scope that grants it (every scope above grants it too).
+    pub fn least_scope(self) -> Scope {
+        match self {
+            Permission::Platform => Scope::PlatformAdmin,
+            Permission::Administer => Scope::TenantAdmin,
+            Permission::Book => Scope::Agent,
+            Permission::Read => Scope::ReadOnly,
+        }
+    }
+}
+
 impl Scope {
+    /// The name of the scope in the contract (`ApiKeyScope`).
+    pub fn contract_name(self) -> &'static str {
+        match self {
+            Scope::PlatformAdmin => "API_KEY_SCOPE_PLATFORM_ADMIN",
+            Scope::TenantAdmin => "API_KEY_SCOPE_TENANT_ADMIN",
+            Scope::Agent => "API_KEY_SCOPE_AGENT",
+            Scope::ReadOnly => "API_KEY_SCOPE_READ_ONLY",
+        }
+    }
+
     pub fn grants(self, permission: Permission) -> bool {
         use Permission::*;
         match self {
@@ -65,6 +87,23 @@ impl FromStr for Scope {
             "agent" => Ok(Scope::Agent),
             "read_only" => Ok(Scope::ReadOnly),
             other => Err(format!("unknown scope {other:?}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod least_scope_tests {
+    use super::*;
+
+    #[test]
+    fn the_least_scope_grants_the_permission_and_the_one_below_does_not() {
+        let ladder = [Scope::ReadOnly, Scope::Agent, Scope::TenantAdmin, Scope::PlatformAdmin];
+        for permission in [Permission::Read, Permission::Book, Permission::Administer, Permission::Platform] {
+            let least = permission.least_scope();
+            assert!(least.grants(permission), "{permission:?}");
+            let rank = ladder.iter().position(|s| *s == least).unwrap();
+            assert!(ladder[rank..].iter().all(|s| s.grants(permission)), "{permission:?}");
+            assert!(ladder[..rank].iter().all(|s| !s.grants(permission)), "{permission:?}");
         }
     }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Operations;
 use crate::domain::ids::TenantId;
 use crate::domain::local_time::rfc3339_local;
-use crate::domain::slots::{ServiceRules, SlotQuery, available_slots};
+use crate::domain::slots::{NotOffered, ServiceRules, SlotQuery, available_slots, why_not_offered};
 use crate::error::{AlternativeSlot, Error, Result};
 use crate::store::entities::{branch, service};
 use crate::store::{TenantConfig, TenantTx, calendar};
@@ -85,10 +85,18 @@ pub async fn check_bookable(
     };
     let offered = available_slots(&query, &calendars).iter().any(|s| s.start == start.timestamp());
     if !offered || start.timestamp_subsec_nanos() != 0 {
-        return Err(not_bookable(
-            "the requested start is not a bookable slot (outside working hours or time off, off the slot grid, \
-             or outside the notice and horizon); ask ListAvailableSlots",
-        ));
+        let why = if start.timestamp_subsec_nanos() != 0 {
+            Some(NotOffered::NotOnWholeMinute)
+        } else {
+            calendars.first().and_then(|calendar| why_not_offered(&query, calendar, start.timestamp()))
+        };
+        return Err(match why {
+            Some(why) => Error::NotBookable {
+                rule: why.rule(),
+                message: format!("the requested start is not bookable: {}; ask ListAvailableSlots", why.describe()),
+            },
+            None => not_bookable("the requested start is not a bookable slot; ask ListAvailableSlots"),
+        });
     }
     let end = start + chrono::Duration::minutes(rules.duration);
     let (block_start, block_end) = rules.blocked_range(start.timestamp());

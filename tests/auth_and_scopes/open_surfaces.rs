@@ -63,6 +63,47 @@ async fn reflection_lists_the_services_without_a_key(server: &common::TestServer
             assert!(names.iter().any(|n| n == service), "v1 lists {service}: {names:?}");
         }
     }
+    // The google.rpc error details are described too: grpcurl, buf curl and
+    // Postman resolve them through reflection to show errors decoded.
+    {
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
+        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+        let mut client = ServerReflectionClient::new(server.channel.clone());
+        for symbol in
+            ["google.rpc.ErrorInfo", "google.rpc.BadRequest", "google.rpc.RetryInfo", "google.rpc.ResourceInfo"]
+        {
+            let request = ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::FileContainingSymbol(symbol.into())),
+            };
+            let response = tokio::time::timeout(CALL_TIMEOUT, async {
+                let mut stream =
+                    client.server_reflection_info(tokio_stream::once(request)).await.expect("reflection").into_inner();
+                stream.message().await.expect("response").expect("one response")
+            })
+            .await
+            .expect("reflection timed out");
+            match response.message_response {
+                Some(MessageResponse::FileDescriptorResponse(files)) => {
+                    use prost::Message;
+                    let names: Vec<String> = files
+                        .file_descriptor_proto
+                        .iter()
+                        .map(|bytes| {
+                            prost_types::FileDescriptorProto::decode(bytes.as_slice())
+                                .expect("a file")
+                                .name()
+                                .to_owned()
+                        })
+                        .collect();
+                    assert!(names.iter().any(|n| n.ends_with("error_details.proto")), "{symbol}: {names:?}");
+                }
+                other => panic!("{symbol} is not served: {other:?}"),
+            }
+        }
+    }
     // v1alpha
     {
         use tonic_reflection::pb::v1alpha::ServerReflectionRequest;

@@ -59,7 +59,13 @@ async fn scope_matrix_matches_the_permission_table(server: &common::TestServer) 
                 }
             } else {
                 denied += 1;
-                let ok = matches!(&result, Err(s) if s.code() == Code::PermissionDenied && reason(s) == "SCOPE_INSUFFICIENT");
+                // The answer names the scope the method needs and the key's.
+                let needed = permission.least_scope().contract_name();
+                let ok = matches!(&result, Err(s) if s.code() == Code::PermissionDenied
+                    && reason(s) == "SCOPE_INSUFFICIENT"
+                    && s.message().contains(needed)
+                    && s.message().contains(scope.contract_name())
+                    && common::error_metadata(s).get("required_scope").map(String::as_str) == Some(needed));
                 if !ok {
                     wrong.push(format!(
                         "{label} {} ({permission:?}) must be PERMISSION_DENIED/SCOPE_INSUFFICIENT: {}",

@@ -6,19 +6,25 @@ use super::*;
 async fn explicit_slots_must_be_bookable(server: &common::TestServer) {
     let s = Salon::open(server, "Salon Rules").await;
     let day = BookingDay::berlin();
-    for (start, what) in [
-        (day.at(10, 5), "off the 15-minute grid"),
-        (day.at(10, 0) + 30, "not on a whole minute"),
-        (day.at(7, 45), "before working hours"),
-        (day.at(19, 30), "ending after working hours"),
-        (day.at(21, 0), "after working hours"),
-        (BookingDay::days_from_today(BERLIN, 70).at(10, 0), "beyond the 60-day horizon"),
+    for (start, what, rule) in [
+        (day.at(10, 5), "off the 15-minute grid", "slot_grid"),
+        (day.at(10, 0) + 30, "not on a whole minute", "whole_minute"),
+        (day.at(7, 45), "before working hours", "working_hours"),
+        (day.at(19, 30), "ending after working hours", "working_hours"),
+        (day.at(21, 0), "after working hours", "working_hours"),
+        (BookingDay::days_from_today(BERLIN, 70).at(10, 0), "beyond the 60-day horizon", "booking_horizon"),
     ] {
         let status = expect_code(
             s.try_create(s.explicit(s.service(), s.staff(), start, "0151 23456789")).await,
             Code::FailedPrecondition,
         );
         assert_eq!(reason(&status), "FAILED_PRECONDITION", "{what}");
+        // The answer says which rule the start breaks.
+        assert_eq!(error_metadata(&status).get("rule").map(String::as_str), Some(rule), "{what}: {status:?}");
+        use tonic_types::StatusExt;
+        let failure = status.get_error_details().precondition_failure().cloned().expect("PreconditionFailure");
+        assert_eq!(failure.violations[0].r#type, rule, "{what}");
+        assert_eq!(failure.violations[0].subject, "start_time", "{what}");
     }
     let beard = s.unoffered_service().await;
     let status = expect_code(

@@ -119,6 +119,9 @@ class AvailabilityServiceStub:
     (02:30 becomes 03:30), one in a repeated hour takes its earlier occurrence
     (RFC 9557 "compatible"). In a repeated hour every real instant is offered
     once, so 02:30 can appear twice with different offsets. Durations are real time.
+    A working interval is the real time between its two boundaries, and every
+    grid time inside it is offered: 02:30-03:30 on a fall-back day runs from
+    02:30 summer time to 03:30 winter time and offers 02:00 winter time too.
 
     Slots are ordered by start_time, then staff_id. Paging continues after the
     last slot returned; slots are not a snapshot, so later pages reflect
@@ -262,6 +265,9 @@ class AvailabilityServiceAsyncStub(AvailabilityServiceStub):
     (02:30 becomes 03:30), one in a repeated hour takes its earlier occurrence
     (RFC 9557 "compatible"). In a repeated hour every real instant is offered
     once, so 02:30 can appear twice with different offsets. Durations are real time.
+    A working interval is the real time between its two boundaries, and every
+    grid time inside it is offered: 02:30-03:30 on a fall-back day runs from
+    02:30 summer time to 03:30 winter time and offers 02:00 winter time too.
 
     Slots are ordered by start_time, then staff_id. Paging continues after the
     last slot returned; slots are not a snapshot, so later pages reflect
@@ -444,6 +450,9 @@ class AvailabilityServiceServicer(metaclass=_abc_1.ABCMeta):
         (02:30 becomes 03:30), one in a repeated hour takes its earlier occurrence
         (RFC 9557 "compatible"). In a repeated hour every real instant is offered
         once, so 02:30 can appear twice with different offsets. Durations are real time.
+        A working interval is the real time between its two boundaries, and every
+        grid time inside it is offered: 02:30-03:30 on a fall-back day runs from
+        02:30 summer time to 03:30 winter time and offers 02:00 winter time too.
 
         Slots are ordered by start_time, then staff_id. Paging continues after the
         last slot returned; slots are not a snapshot, so later pages reflect
