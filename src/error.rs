@@ -40,6 +40,11 @@ pub enum Error {
     RequestIdReused,
     #[error("{message}")]
     FailedPrecondition { reason: &'static str, message: String },
+    /// The hold is no longer live: expired, released, or already booked
+    /// (then `appointment_id` names the appointment made from it, so a
+    /// retrying caller learns its booking went through).
+    #[error("the hold has expired, was released or was already booked")]
+    HoldExpired { appointment_id: Option<uuid::Uuid> },
     /// The start is not a bookable slot; `rule` names the rule it breaks
     /// (`domain::slots::NotOffered::rule`: "closed_day", "minimum_notice", ...).
     #[error("{message}")]
@@ -204,6 +209,18 @@ impl From<Error> for Status {
             }
             Error::FailedPrecondition { reason, message } => {
                 status_with(Code::FailedPrecondition, message, reason, plain)
+            }
+            Error::HoldExpired { appointment_id } => {
+                let (message, metadata) = match appointment_id {
+                    Some(id) => (
+                        format!("the hold was already booked: appointment {id}"),
+                        std::collections::HashMap::from([("appointment_id".to_owned(), id.to_string())]),
+                    ),
+                    None => ("the hold has expired or was released".to_owned(), std::collections::HashMap::new()),
+                };
+                let mut details = ErrorDetails::new();
+                details.set_error_info("HOLD_EXPIRED", ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             Error::NotBookable { rule, message } => {
                 // PreconditionFailure names the rule (type) and the field

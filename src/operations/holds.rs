@@ -235,10 +235,7 @@ fn ensure_owned(row: &hold::Model, hold_key: &str) -> Result<()> {
 fn ensure_live_and_owned(row: &hold::Model, hold_key: &str, at: DateTime<Utc>) -> Result<()> {
     ensure_owned(row, hold_key)?;
     if row.state != holds::ACTIVE || row.expire_time <= at {
-        return Err(Error::FailedPrecondition {
-            reason: "HOLD_EXPIRED",
-            message: "the hold has expired, was released or was already booked".into(),
-        });
+        return Err(Error::HoldExpired { appointment_id: row.appointment_id });
     }
     Ok(())
 }

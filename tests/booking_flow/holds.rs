@@ -245,6 +245,50 @@ async fn holding_an_unbookable_time_fails_precondition(server: &common::TestServ
     assert_eq!(reason(&status), "FAILED_PRECONDITION", "a service the staff member does not offer");
 }
 
+/// The holder's retries racing each other (100 at once, each its own
+/// request id): one books, every other gets HOLD_EXPIRED pointing at the
+/// appointment made from the hold, never SLOT_TAKEN with alternatives (a
+/// voice agent would offer other times for a booking that went through).
+async fn racing_bookings_of_one_hold_book_once_and_point_at_it(server: &common::TestServer) {
+    let s = Salon::open(server, "Salon Wiederholung").await;
+    let hold = s.hold(s.service(), s.staff(), BookingDay::berlin().at(10, 0), "call-race").await;
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let request = s.booking_from_hold(&hold.id, "call-race", "0151 23456789");
+        let mut client = s.ap();
+        let agent = s.agent().to_owned();
+        calls.spawn(async move { client.create_appointment(authed(request, &agent)).await });
+    }
+    let mut booked = Vec::new();
+    let mut answers = std::collections::BTreeMap::<String, usize>::new();
+    let mut pointers = Vec::new();
+    while let Some(result) = calls.join_next().await {
+        match result.expect("task") {
+            Ok(response) => booked.push(response.into_inner().appointment.expect("appointment").id),
+            Err(status) => {
+                *answers.entry(format!("{:?}/{}", status.code(), reason(&status))).or_default() += 1;
+                pointers.push(error_metadata(&status).get("appointment_id").cloned());
+            }
+        }
+    }
+    assert_eq!(booked.len(), 1, "exactly one booking; the others: {answers:?}");
+    assert_eq!(
+        answers.keys().collect::<Vec<_>>(),
+        ["FailedPrecondition/HOLD_EXPIRED"],
+        "every loser hears the hold was used: {answers:?}"
+    );
+    assert!(
+        pointers.iter().all(|p| p.as_deref() == Some(booked[0].as_str())),
+        "each points at {}: {pointers:?}",
+        booked[0]
+    );
+    assert_eq!(s.list(ap::ListAppointmentsRequest::default()).await.len(), 1);
+}
+
+// The default pool: the race needs as many concurrent transactions as a
+// production server runs.
+on_both_databases_with!(|c| c.database_max_connections = 16; racing_bookings_of_one_hold_book_once_and_point_at_it);
+
 on_both_databases!(
     only_the_holder_can_book_or_release_a_hold,
     an_expired_hold_frees_its_slot_and_cannot_be_booked,

@@ -124,7 +124,9 @@ pub enum ErrorReason {
     /// The slot is taken by another appointment or hold (ALREADY_EXISTS);
     /// alternative slots may follow in the details.
     SlotTaken = 9,
-    /// The hold has expired or was released (FAILED_PRECONDITION).
+    /// The hold has expired, was released or was already booked
+    /// (FAILED_PRECONDITION). When it was booked, ErrorInfo metadata
+    /// "appointment_id" names the appointment made from it.
     HoldExpired = 10,
     /// The hold belongs to another hold key (PERMISSION_DENIED).
     HoldNotOwned = 11,

@@ -286,7 +286,9 @@ export enum ErrorReason {
   SLOT_TAKEN = 9,
 
   /**
-   * The hold has expired or was released (FAILED_PRECONDITION).
+   * The hold has expired, was released or was already booked
+   * (FAILED_PRECONDITION). When it was booked, ErrorInfo metadata
+   * "appointment_id" names the appointment made from it.
    *
    * @generated from enum value: ERROR_REASON_HOLD_EXPIRED = 10;
    */
