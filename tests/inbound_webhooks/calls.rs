@@ -140,7 +140,31 @@ async fn standard_webhooks_call_events_are_recorded_and_other_types_ignored(serv
     assert_eq!(events[1].status, wh::InboundEventStatus::Processed as i32);
 }
 
+/// Providers resend on timeouts, so copies arrive together: 50 at once make
+/// one call, one inbox record and one outbound event; the copies that lose
+/// the inbox race roll back their effect and its events.
+async fn fifty_copies_at_once_make_one_call_and_one_outbound_event(server: &TestServer) {
+    let fx = server.tenant("Salon Doppelt").await;
+    let retell = endpoint(server, &fx, wh::InboundProvider::Retell, RETELL_KEY).await;
+    // The race is narrow (a copy must read the call after the winner's
+    // commit but the inbox before it): several calls give it room.
+    const CALLS: usize = 8;
+    for n in 0..CALLS {
+        let call_id = format!("call_copies_{n}");
+        let started = bytes(&retell_call("call_started", &call_id));
+        let headers = retell_headers(RETELL_KEY, &started);
+        let answers = futures::future::join_all((0..50).map(|_| post(server, &retell.path, &headers, &started))).await;
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        call_row(server, &fx, InboundProvider::Retell, &call_id).await.expect("call recorded");
+    }
+    assert_eq!(inbox(server, &fx).await.len(), CALLS, "one inbox record per call");
+    let types = outbox_types(server, &fx).await;
+    assert_eq!(types.iter().filter(|t| t.starts_with("call.")).count(), CALLS, "one call.started per call: {types:?}");
+}
+
 on_both_databases!(
+    fifty_copies_at_once_make_one_call_and_one_outbound_event,
     retell_call_events_in_any_order_make_one_call_and_replays_change_nothing,
     retell_call_ended_releases_the_calls_holds,
     retell_call_inbound_is_answered_fast_with_the_callers_name,

@@ -242,10 +242,13 @@ async fn process(
         };
         let (_, is_new) =
             inbound_events::insert_if_new(&tx, inbox_row(endpoint_id, provider, identity, &outcome)).await?;
-        tx.commit().await?;
         if !is_new {
+            // A copy delivered at the same time won the inbox: this one's
+            // effect, and the outbox events it wrote, roll back with `tx`.
+            drop(tx);
             return Ok(Answer { status: StatusCode::OK, body });
         }
+        tx.commit().await?;
         Ok(Answer { status: http_status, body })
     })
     .await
