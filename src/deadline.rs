@@ -5,24 +5,53 @@
 //! The deadline layer (`layers::deadline`) sets it from `grpc-timeout` (or the
 //! server default) with `scope`; code outside a call sees `None`.
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 
+#[derive(Clone)]
+struct Call {
+    deadline: Instant,
+    /// Set when the call sent its first COMMIT: from then on the call is
+    /// answered with its result, not cut at the deadline (see
+    /// `layers::deadline`).
+    commit_started: Arc<AtomicBool>,
+}
+
 tokio::task_local! {
-    static DEADLINE: Instant;
+    static CALL: Call;
 }
 
 /// Runs `work` with `deadline` as the current call's deadline.
 pub async fn scope<F: Future>(deadline: Instant, work: F) -> F::Output {
-    DEADLINE.scope(deadline, work).await
+    scope_watching_commits(deadline, Arc::default(), work).await
 }
 
-/// The current call's deadline, if one is set.
+/// `scope`, and `commit_started` becomes true when `work` begins to commit
+/// a transaction.
+pub async fn scope_watching_commits<F: Future>(
+    deadline: Instant,
+    commit_started: Arc<AtomicBool>,
+    work: F,
+) -> F::Output {
+    CALL.scope(Call { deadline, commit_started }, work).await
+}
+
+/// The current call is about to send COMMIT (the store calls this).
+pub fn commit_starting() {
+    let _ = CALL.try_with(|call| call.commit_started.store(true, Ordering::SeqCst));
+}
+
+/// The current call's deadline, if one is set. Once the call began to
+/// commit, its deadline no longer applies: what follows (the rest of the
+/// commit, an answer built from it) must not turn a written result into
+/// DEADLINE_EXCEEDED, which promises that nothing was written.
 pub fn current() -> Option<Instant> {
-    DEADLINE.try_with(|deadline| *deadline).ok()
+    CALL.try_with(|call| (!call.commit_started.load(Ordering::SeqCst)).then_some(call.deadline)).ok().flatten()
 }
 
 /// Time left before the current call's deadline (zero once it passed);
@@ -67,6 +96,21 @@ mod tests {
             assert!(check().is_ok());
         })
         .await;
+    }
+
+    #[tokio::test]
+    async fn a_commit_inside_the_call_is_seen_by_its_watcher() {
+        let started = Arc::new(AtomicBool::new(false));
+        commit_starting(); // outside a call: nothing to tell
+        scope_watching_commits(Instant::now(), started.clone(), async {
+            assert!(!started.load(Ordering::SeqCst));
+            assert!(matches!(check(), Err(Error::DeadlineExceeded)));
+            commit_starting();
+            assert!(check().is_ok(), "after a commit began the deadline no longer applies");
+            assert_eq!(remaining(), None);
+        })
+        .await;
+        assert!(started.load(Ordering::SeqCst));
     }
 
     #[tokio::test]

@@ -286,9 +286,7 @@ impl From<Error> for Status {
             }
             Error::DeadlineExceeded => status_with(
                 Code::DeadlineExceeded,
-                "the deadline passed before the call finished; retry with the same request_id to learn whether it \
-                 took effect"
-                    .into(),
+                "the deadline passed before the call wrote anything; nothing was changed".into(),
                 "DEADLINE_EXCEEDED",
                 plain,
             ),

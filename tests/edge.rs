@@ -195,6 +195,57 @@ async fn a_deadline_cuts_a_blocked_write_and_leaves_nothing_behind(server: &Test
     assert_eq!(branch_name(server, &tenant.reader, &tenant.branch.id).await, "Neuer Name");
 }
 
+/// A deadline that passes while COMMIT is in flight never answers
+/// DEADLINE_EXCEEDED (which promises nothing was written): the commit runs to
+/// its end, and the caller gets the result or, when the transport's own timer
+/// at the deadline cuts the reply, CANCELLED; a retry with the same
+/// request_id then returns the booking. PostgreSQL: triggers make the insert
+/// take 0.1 s and the COMMIT 0.2 s, so a 250 ms deadline passes mid-commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_passing_during_commit_is_not_deadline_exceeded() {
+    use askpro::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
+    let Some(server) = TestServer::start(Backend::Postgres).await else {
+        common::say_skipped("set ASKPRO_TEST_DATABASE_URL to run the commit-past-the-deadline test");
+        return;
+    };
+    let salon = common::salon::Salon::open(&server, "Salon Spät").await;
+    let admin = Database::connect(server.db.url()).await.expect("connect");
+    for sql in [
+        "CREATE FUNCTION test_slow(seconds float8) RETURNS void LANGUAGE sql AS $$ SELECT pg_sleep(seconds) $$",
+        "CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM test_slow(0.1); RETURN NEW; END $$",
+        "CREATE FUNCTION test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM test_slow(0.2); RETURN NULL; END $$",
+        "CREATE TRIGGER test_slow_insert BEFORE INSERT ON appointments FOR EACH ROW EXECUTE FUNCTION test_slow_insert()",
+        "CREATE CONSTRAINT TRIGGER test_slow_commit AFTER INSERT ON appointments DEFERRABLE INITIALLY DEFERRED \
+         FOR EACH ROW EXECUTE FUNCTION test_slow_commit()",
+    ] {
+        admin.execute_unprepared(sql).await.expect(sql);
+    }
+    let client = Client::builder(TokioExecutor::new()).http2_only(true).build_http();
+    let origin = format!("http://{}", server.addr).parse().expect("origin");
+    let mut raw = AppointmentServiceClient::with_origin(client, origin);
+    let start = common::time::BookingDay::berlin().at(10, 0);
+    let mut booking = salon.explicit(salon.service(), salon.staff(), start, "0151 23456789");
+    booking.call_id = "call-late-commit".into();
+    let started = Instant::now();
+    let answer = raw.create_appointment(with_grpc_timeout(authed(booking.clone(), salon.agent()), "250m")).await;
+    let took = started.elapsed();
+    if let Err(status) = &answer {
+        assert_ne!(status.code(), Code::DeadlineExceeded, "the booking was committed: {status:?} after {took:?}");
+    }
+    // The commit ran to its end whatever the caller heard.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let booked = salon.list(Default::default()).await;
+    assert_eq!(booked.len(), 1, "one appointment");
+    assert_eq!(booked[0].call_id, "call-late-commit");
+    // A retry with the same request id returns that booking.
+    let retried = salon.create(booking).await.appointment.expect("appointment");
+    assert_eq!(retried.id, booked[0].id);
+    admin.close().await.ok();
+    server.stop().await;
+}
+
 /// `grpc-timeout: 99999999H` (over 11,000 years) is legal: the call gets the
 /// server's maximum deadline and works, on PostgreSQL too (the remaining time
 /// becomes statement_timeout).

@@ -1,8 +1,12 @@
 //! Deadlines: the caller's `grpc-timeout` (or the server's default deadline
-//! when it sends none), at most the server's maximum, bounds the whole call. When it passes, the call is
-//! dropped — its open transaction rolls back — and the answer is
-//! DEADLINE_EXCEEDED. Inside the call, `crate::deadline::remaining()` hands
-//! the time left to the database and to outbound calls.
+//! when it sends none), at most the server's maximum, bounds the whole call.
+//! When it passes before the call sent a COMMIT, the call is dropped — its
+//! open transaction rolls back — and the answer is DEADLINE_EXCEEDED: that
+//! answer always means nothing was written. Once a COMMIT was sent the call
+//! is answered with its result even past the deadline (the commit itself
+//! runs to its end on a task of its own, see `store::TenantTx::commit`).
+//! Inside the call, `crate::deadline::remaining()` hands the time left to the
+//! database and to outbound calls.
 //!
 //! tonic itself also watches `grpc-timeout`, outside our layers, and answers
 //! CANCELLED when it fires first. This layer therefore answers a little
@@ -53,10 +57,19 @@ impl Around for EnforceDeadline {
             return Ok(refusal(grpc, Error::DeadlineExceeded, http::StatusCode::SERVICE_UNAVAILABLE));
         }
         let deadline = Instant::now() + timeout.saturating_sub(MARGIN);
-        let call = tokio::time::timeout_at(deadline, inner.call(request));
-        match crate::deadline::scope(deadline, call).await {
-            Ok(answer) => answer,
-            Err(_elapsed) => Ok(refusal(grpc, Error::DeadlineExceeded, http::StatusCode::SERVICE_UNAVAILABLE)),
+        let commit_started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let call = crate::deadline::scope_watching_commits(deadline, commit_started.clone(), inner.call(request));
+        let mut call = std::pin::pin!(call);
+        tokio::select! {
+            answer = &mut call => answer,
+            () = tokio::time::sleep_until(deadline) => {
+                if commit_started.load(std::sync::atomic::Ordering::SeqCst) {
+                    // Written, or being written: the caller gets the result.
+                    call.await
+                } else {
+                    Ok(refusal(grpc, Error::DeadlineExceeded, http::StatusCode::SERVICE_UNAVAILABLE))
+                }
+            }
         }
     }
 }

@@ -158,8 +158,7 @@ impl TenantTx {
             }
             send_notifications(&txn, notifications).await?;
         }
-        txn.commit().await?;
-        drop(_write_gate);
+        commit_to_the_end(txn, _write_gate).await?;
         if !changes.is_empty() {
             caches.apply(tenant, &changes);
         }
@@ -205,8 +204,28 @@ impl PlatformTx {
     }
 
     pub async fn commit(self) -> Result<()> {
-        self.txn.commit().await?;
-        Ok(())
+        commit_to_the_end(self.txn, self._write_gate).await
+    }
+}
+
+/// Sends COMMIT and waits for its answer on a task of its own: a call cut
+/// while COMMIT is in flight (the client went away, tonic's own timer) must
+/// not leave its outcome to chance. The deadline layer is told first, so it
+/// answers with the result instead of DEADLINE_EXCEEDED. SQLite's write gate
+/// is held until the commit ended.
+async fn commit_to_the_end(
+    txn: DatabaseTransaction,
+    write_gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+) -> Result<()> {
+    crate::deadline::commit_starting();
+    let committed = tokio::spawn(async move {
+        let result = txn.commit().await;
+        drop(write_gate);
+        result
+    });
+    match committed.await {
+        Ok(result) => Ok(result?),
+        Err(join_error) => Err(Error::Internal(format!("the commit task failed: {join_error}"))),
     }
 }
 
