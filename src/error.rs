@@ -45,6 +45,10 @@ pub enum Error {
     /// retrying caller learns its booking went through).
     #[error("the hold has expired, was released or was already booked")]
     HoldExpired { appointment_id: Option<uuid::Uuid> },
+    /// The customer already has `appointment_id` at that time, and the tenant
+    /// does not allow one customer's appointments to overlap.
+    #[error("the customer already has an appointment at that time")]
+    CustomerDoubleBooked { appointment_id: uuid::Uuid },
     /// The start is not a bookable slot; `rule` names the rule it breaks
     /// (`domain::slots::NotOffered::rule`: "closed_day", "minimum_notice", ...).
     #[error("{message}")]
@@ -221,6 +225,20 @@ impl From<Error> for Status {
                 let mut details = ErrorDetails::new();
                 details.set_error_info("HOLD_EXPIRED", ERROR_DOMAIN, metadata);
                 Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
+            Error::CustomerDoubleBooked { appointment_id } => {
+                let metadata =
+                    std::collections::HashMap::from([("appointment_id".to_owned(), appointment_id.to_string())]);
+                let mut details = ErrorDetails::new();
+                details.set_error_info("CUSTOMER_DOUBLE_BOOKED", ERROR_DOMAIN, metadata);
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!(
+                        "the customer already has appointment {appointment_id} at that time; this tenant does not \
+                         allow overlapping appointments of one customer"
+                    ),
+                    details,
+                )
             }
             Error::NotBookable { rule, message } => {
                 // PreconditionFailure names the rule (type) and the field

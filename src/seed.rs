@@ -46,6 +46,7 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSeed> {
                 display_name: DEMO_TENANT_NAME.into(),
                 time_zone: "Europe/Berlin".into(),
                 region_code: "DE".into(),
+                allow_overlapping_customer_appointments: false,
             };
             tenants::create(&platform, new).await?
         }

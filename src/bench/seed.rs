@@ -152,7 +152,12 @@ async fn create_tenant(store: &Store, maker: TenantMaker<'_>) -> anyhow::Result<
     match maker {
         TenantMaker::Store => {
             let platform = store.platform().await?;
-            let new = tenants::NewTenant { display_name, time_zone: TIME_ZONE.into(), region_code: "DE".into() };
+            let new = tenants::NewTenant {
+                display_name,
+                time_zone: TIME_ZONE.into(),
+                region_code: "DE".into(),
+                allow_overlapping_customer_appointments: false,
+            };
             let tenant = tenants::create(&platform, new).await?;
             platform.commit().await?;
             let tx = store.write(TenantId(tenant.id)).await?;

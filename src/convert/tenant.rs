@@ -18,6 +18,7 @@ pub fn tenant(row: tenant::Model) -> pb::Tenant {
         create_time: Some(timestamp(row.create_time)),
         update_time: Some(timestamp(row.update_time)),
         etag: etag(row.revision),
+        allow_overlapping_customer_appointments: row.allow_overlapping_customer_appointments,
     }
 }
 

@@ -267,6 +267,32 @@ pub async fn upcoming_of_staff(
         .await?)
 }
 
+/// A PENDING or CONFIRMED appointment of the customer, other than `except`,
+/// overlapping `[start, end)`: what a tenant that refuses overlapping
+/// appointments of one customer checks under the customer's row lock.
+pub async fn overlapping_of_customer(
+    tx: &TenantTx,
+    customer_id: Uuid,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    except: Option<Uuid>,
+) -> Result<Option<Uuid>> {
+    let active = Status::ALL.into_iter().filter(|s| s.is_active()).map(|s| s.as_str());
+    let mut query = appointment::Entity::find()
+        .select_only()
+        .column(appointment::Column::Id)
+        .filter(appointment::Column::TenantId.eq(tx.tenant().0))
+        .filter(appointment::Column::CustomerId.eq(customer_id))
+        .filter(appointment::Column::Status.is_in(active))
+        .filter(appointment::Column::StartTime.lt(end))
+        .filter(appointment::Column::EndTime.gt(start))
+        // Bounds the scan of the customer's history (see MAX_LENGTH).
+        .filter(appointment::Column::StartTime.gt(start - MAX_LENGTH));
+    if let Some(id) = except {
+        query = query.filter(appointment::Column::Id.ne(id));
+    }
+    Ok(query.into_tuple().one(tx.conn()).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::runs;

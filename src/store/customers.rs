@@ -138,6 +138,25 @@ pub async fn get_for_booking(tx: &TenantTx, id: Uuid) -> Result<customer::Model>
     live(tx, id).lock_shared().one(tx.conn()).await?.ok_or(Error::NotFound { resource: "customer" })
 }
 
+/// Takes the customer's row exclusively until the transaction ends, so two
+/// bookings of one customer run one after the other on PostgreSQL and the
+/// second sees the first's appointment (a tenant refusing overlapping
+/// appointments of one customer checks after this). SQLite serializes write
+/// transactions already.
+pub async fn lock_for_new_appointment(tx: &TenantTx, id: Uuid) -> Result<()> {
+    use sea_orm::QuerySelect;
+    let locked: Option<Uuid> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .filter(customer::Column::TenantId.eq(tx.tenant().0))
+        .filter(customer::Column::Id.eq(id))
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+        .into_tuple()
+        .one(tx.conn())
+        .await?;
+    locked.map(drop).ok_or(Error::NotFound { resource: "customer" })
+}
+
 fn live(tx: &TenantTx, id: Uuid) -> sea_orm::Select<customer::Entity> {
     customer::Entity::find_by_id((tx.tenant().0, id)).filter(customer::Column::DeleteTime.is_null())
 }

@@ -16,6 +16,7 @@ pub mod tenant {
         pub revision: i64,
         pub create_time: DateTimeUtc,
         pub update_time: DateTimeUtc,
+        pub allow_overlapping_customer_appointments: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub struct NewTenant {
     pub display_name: String,
     pub time_zone: String,
     pub region_code: String,
+    pub allow_overlapping_customer_appointments: bool,
 }
 
 #[derive(Default)]
@@ -19,6 +20,7 @@ pub struct TenantChanges {
     pub display_name: Option<String>,
     pub time_zone: Option<String>,
     pub region_code: Option<String>,
+    pub allow_overlapping_customer_appointments: Option<bool>,
 }
 
 pub async fn create(tx: &PlatformTx, new: NewTenant) -> Result<tenant::Model> {
@@ -28,6 +30,7 @@ pub async fn create(tx: &PlatformTx, new: NewTenant) -> Result<tenant::Model> {
         display_name: new.display_name,
         time_zone: new.time_zone,
         region_code: new.region_code,
+        allow_overlapping_customer_appointments: new.allow_overlapping_customer_appointments,
         revision: 1,
         create_time: at,
         update_time: at,
@@ -77,7 +80,7 @@ pub async fn list(tx: &PlatformTx, page: &PageRequest) -> Result<Vec<tenant::Mod
 }
 
 pub async fn update(tx: &TenantTx, changes: TenantChanges, expected_etag: &str) -> Result<tenant::Model> {
-    // The region is part of the cached configuration.
+    // The region and the overlap policy are part of the cached configuration.
     tx.config_changed();
     let current = get(tx).await?;
     check_etag(expected_etag, current.revision)?;
@@ -90,6 +93,9 @@ pub async fn update(tx: &TenantTx, changes: TenantChanges, expected_etag: &str) 
     }
     if let Some(v) = changes.region_code {
         next.region_code = v;
+    }
+    if let Some(v) = changes.allow_overlapping_customer_appointments {
+        next.allow_overlapping_customer_appointments = v;
     }
     next.revision += 1;
     next.update_time = now();

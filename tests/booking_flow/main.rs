@@ -7,6 +7,7 @@ mod appointments;
 mod caches;
 #[path = "../common/mod.rs"]
 mod common;
+mod customer_overlap;
 mod holds;
 mod isolation;
 mod request_text;

@@ -28,6 +28,7 @@ pub async fn create(state: &AppState, request: Request<pb::CreateTenantRequest>)
         display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
         time_zone: time_zone.clone().map(TimeZoneName::into_inner).unwrap_or_default(),
         region_code: region_code.clone().map(RegionCode::into_inner).unwrap_or_default(),
+        allow_overlapping_customer_appointments: input.allow_overlapping_customer_appointments,
     };
     let fingerprint = fingerprint(&pb::CreateTenantRequest { request_id: String::new(), ..req.clone() });
     state
@@ -76,8 +77,10 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateTenantRequest>)
         Error::InvalidArgument(_) => Error::invalid("tenant.id", "must be a UUID"),
         other => other,
     })?;
-    let mask =
-        UpdateMask::parse(request.get_ref().update_mask.as_ref(), &["display_name", "time_zone", "region_code"])?;
+    let mask = UpdateMask::parse(
+        request.get_ref().update_mask.as_ref(),
+        &["display_name", "time_zone", "region_code", "allow_overlapping_customer_appointments"],
+    )?;
     let mut v = Violations::new();
     let mut changes = TenantChanges::default();
     if mask.has("display_name") {
@@ -92,6 +95,9 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateTenantRequest>)
         changes.region_code =
             v.take("tenant.region_code", RegionCode::parse(&input.region_code)).map(RegionCode::into_inner);
     }
+    if mask.has("allow_overlapping_customer_appointments") {
+        changes.allow_overlapping_customer_appointments = Some(input.allow_overlapping_customer_appointments);
+    }
     v.finish()?;
     let row = state
         .store
@@ -100,6 +106,7 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateTenantRequest>)
                 display_name: changes.display_name.clone(),
                 time_zone: changes.time_zone.clone(),
                 region_code: changes.region_code.clone(),
+                allow_overlapping_customer_appointments: changes.allow_overlapping_customer_appointments,
             };
             tenants::update(tx, changes, &input.etag).await
         })

@@ -12,7 +12,7 @@ use crate::domain::ids::TenantId;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::validate::{RegionCode, Violations, free_text, optional_email};
 use crate::error::{Error, Result};
-use crate::operations::bookable::{Placement, check_bookable, rules, with_alternatives};
+use crate::operations::bookable::{Placement, check_bookable, ensure_customer_free, rules, with_alternatives};
 use crate::operations::holds::{hand_over, live_hold, validate_hold_key};
 use crate::operations::idempotency::{create_once, fingerprint, validate_request_id};
 use crate::operations::{Operations, customers};
@@ -155,6 +155,11 @@ pub async fn book(ops: &Operations, tenant: TenantId, req: BookRequest) -> Resul
             create_once(tx, "CreateAppointment", &req.request_id, &req.fingerprint, async {
                 let (new, region_code) = secure_slot(tx, &config, &req, at).await?;
                 let (customer, customer_is_new) = resolve_customer(tx, &req.customer, &region_code).await?;
+                // A customer this booking created has no other appointments.
+                if !customer_is_new {
+                    let span = (new.placement.start, new.placement.end);
+                    ensure_customer_free(tx, &config, customer.id, span, None).await?;
+                }
                 let (appointment, customer) = record_new(ops, tx, new, customer, customer_is_new, at).await?;
                 Ok(pb::CreateAppointmentResponse { appointment: Some(appointment), customer: Some(customer) })
             })

@@ -69,6 +69,15 @@ pub async fn reschedule(
                     return Err(illegal(status, "rescheduled"));
                 }
                 let placement = new_placement(tx, &config, &req, &current, at).await?;
+                let span = (placement.start, placement.end);
+                crate::operations::bookable::ensure_customer_free(
+                    tx,
+                    &config,
+                    current.customer_id,
+                    span,
+                    Some(current.id),
+                )
+                .await?;
                 let appointment = move_to(ops, tx, &current, &placement, None, at).await?;
                 Ok(pb::RescheduleAppointmentResponse { appointment: Some(appointment) })
             })

@@ -24,6 +24,9 @@ pub struct TenantConfig {
     pub region_code: String,
     /// The tenant's time zone (the dashboard's, without a branch).
     pub time_zone: String,
+    /// Whether one customer may have appointments at the same time (with
+    /// different staff members); refused by default.
+    pub allow_overlapping_customer_appointments: bool,
 }
 
 impl TenantConfig {
@@ -100,6 +103,7 @@ pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
         weekly_hours: HashMap::new(),
         region_code: tenant_row.region_code,
         time_zone: tenant_row.time_zone,
+        allow_overlapping_customer_appointments: tenant_row.allow_overlapping_customer_appointments,
     };
     for row in offered {
         if let Some(member) = config.staff.get_mut(&row.staff_id) {

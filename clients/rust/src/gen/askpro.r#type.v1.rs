@@ -149,6 +149,10 @@ pub enum ErrorReason {
     /// The server runs as many calls as it may (UNAVAILABLE); RetryInfo says
     /// when to retry, another replica may take the call at once.
     Overloaded = 20,
+    /// The customer already has an appointment at that time and the tenant does
+    /// not allow overlapping ones (FAILED_PRECONDITION); ErrorInfo metadata
+    /// "appointment_id" names it.
+    CustomerDoubleBooked = 21,
 }
 impl ErrorReason {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -178,6 +182,7 @@ impl ErrorReason {
             Self::NotImplemented => "ERROR_REASON_NOT_IMPLEMENTED",
             Self::Internal => "ERROR_REASON_INTERNAL",
             Self::Overloaded => "ERROR_REASON_OVERLOADED",
+            Self::CustomerDoubleBooked => "ERROR_REASON_CUSTOMER_DOUBLE_BOOKED",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -204,6 +209,7 @@ impl ErrorReason {
             "ERROR_REASON_NOT_IMPLEMENTED" => Some(Self::NotImplemented),
             "ERROR_REASON_INTERNAL" => Some(Self::Internal),
             "ERROR_REASON_OVERLOADED" => Some(Self::Overloaded),
+            "ERROR_REASON_CUSTOMER_DOUBLE_BOOKED" => Some(Self::CustomerDoubleBooked),
             _ => None,
         }
     }

@@ -28,6 +28,12 @@ pub struct Tenant {
     /// concurrent changes (a mismatch is ABORTED with reason ETAG_MISMATCH).
     #[prost(string, tag = "7")]
     pub etag: ::prost::alloc::string::String,
+    /// Whether one customer may have appointments that overlap in time (with
+    /// different staff members). False, the default: a booking or reschedule
+    /// that would overlap another live appointment of the same customer is
+    /// FAILED_PRECONDITION with reason CUSTOMER_DOUBLE_BOOKED.
+    #[prost(bool, tag = "8")]
+    pub allow_overlapping_customer_appointments: bool,
 }
 /// A location of the tenant, with its own time zone and inbound phone numbers.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -271,7 +277,8 @@ pub struct UpdateTenantRequest {
     /// current one.
     #[prost(message, optional, tag = "1")]
     pub tenant: ::core::option::Option<Tenant>,
-    /// Fields to change: display_name, time_zone, region_code. Required.
+    /// Fields to change: display_name, time_zone, region_code,
+    /// allow_overlapping_customer_appointments. Required.
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::prost_types::FieldMask>,
 }

@@ -182,7 +182,8 @@ export type UpdateTenantRequest = Message<"askpro.tenant.v1.UpdateTenantRequest"
   tenant?: Tenant | undefined;
 
   /**
-   * Fields to change: display_name, time_zone, region_code. Required.
+   * Fields to change: display_name, time_zone, region_code,
+   * allow_overlapping_customer_appointments. Required.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */

@@ -25,7 +25,7 @@ API_KEY_SCOPE_AGENT: ApiKeyScope
 API_KEY_SCOPE_READ_ONLY: ApiKeyScope
 
 class Tenant(_message.Message):
-    __slots__ = ("id", "display_name", "time_zone", "region_code", "create_time", "update_time", "etag")
+    __slots__ = ("id", "display_name", "time_zone", "region_code", "create_time", "update_time", "etag", "allow_overlapping_customer_appointments")
     ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class Tenant(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_OVERLAPPING_CUSTOMER_APPOINTMENTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     display_name: str
     time_zone: str
@@ -40,7 +41,8 @@ class Tenant(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., time_zone: _Optional[str] = ..., region_code: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    allow_overlapping_customer_appointments: bool
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., time_zone: _Optional[str] = ..., region_code: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., allow_overlapping_customer_appointments: _Optional[bool] = ...) -> None: ...
 
 class Branch(_message.Message):
     __slots__ = ("id", "display_name", "time_zone", "region_code", "phone_numbers", "address", "create_time", "update_time", "etag")

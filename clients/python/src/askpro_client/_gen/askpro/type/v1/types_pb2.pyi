@@ -43,6 +43,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_NOT_IMPLEMENTED: _ClassVar[ErrorReason]
     ERROR_REASON_INTERNAL: _ClassVar[ErrorReason]
     ERROR_REASON_OVERLOADED: _ClassVar[ErrorReason]
+    ERROR_REASON_CUSTOMER_DOUBLE_BOOKED: _ClassVar[ErrorReason]
 DAY_OF_WEEK_UNSPECIFIED: DayOfWeek
 DAY_OF_WEEK_MONDAY: DayOfWeek
 DAY_OF_WEEK_TUESDAY: DayOfWeek
@@ -72,6 +73,7 @@ ERROR_REASON_FAILED_PRECONDITION: ErrorReason
 ERROR_REASON_NOT_IMPLEMENTED: ErrorReason
 ERROR_REASON_INTERNAL: ErrorReason
 ERROR_REASON_OVERLOADED: ErrorReason
+ERROR_REASON_CUSTOMER_DOUBLE_BOOKED: ErrorReason
 
 class LocalDate(_message.Message):
     __slots__ = ("year", "month", "day")
