@@ -161,6 +161,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .max_connection_age_grace(Duration::from_secs(config.max_connection_age_grace_secs))
         .layer(cors(config))
         .layer(BrowserGrpcLayer)
+        .layer(AroundLayer(crate::layers::content_type::RequireGrpcContentType))
         .layer(AroundLayer(AssignRequestId))
         .layer(AroundLayer(ObserveCalls))
         .layer(panics::layer())

@@ -371,6 +371,85 @@ async fn connections_are_closed_at_their_maximum_age() {
 }
 
 // ---------------------------------------------------------------------------
+// Transport edges: what a client that is not tonic may send
+
+/// One request over a fresh HTTP/2 connection with hand-made headers and
+/// body: the HTTP status and the grpc-status/grpc-message, from the headers
+/// (trailers-only answers) or the trailers.
+async fn raw_h2(
+    server: &TestServer,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (u16, Option<String>, String) {
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.expect("connect");
+    let (client, connection) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
+    tokio::spawn(connection);
+    let mut client = client.ready().await.expect("ready");
+    let mut request = http::Request::builder().method("POST").uri(format!("http://{}{path}", server.addr));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let (response, mut send) = client.send_request(request.body(()).expect("request"), false).expect("send");
+    send.send_data(body.into(), true).expect("body");
+    let response = tokio::time::timeout(Duration::from_secs(10), response).await.expect("answered").expect("response");
+    let status = response.status().as_u16();
+    let header = |map: &http::HeaderMap, name: &str| map.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (mut grpc_status, mut message) =
+        (header(response.headers(), "grpc-status"), header(response.headers(), "grpc-message").unwrap_or_default());
+    let mut body = response.into_body();
+    while let Some(chunk) = body.data().await {
+        chunk.expect("data");
+    }
+    if let Some(trailers) = body.trailers().await.expect("trailers") {
+        grpc_status = grpc_status.or(header(&trailers, "grpc-status"));
+        message = header(&trailers, "grpc-message").unwrap_or(message);
+    }
+    (status, grpc_status, message)
+}
+
+/// A gRPC frame: no compression, the length, the bytes.
+fn frame(message: &[u8]) -> Vec<u8> {
+    let mut out = vec![0];
+    out.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    out.extend_from_slice(message);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_transport_input_gets_a_precise_answer() {
+    let server = TestServer::start(Backend::Sqlite).await.expect("sqlite");
+    let tenant = server.tenant("Salon Roh").await;
+    let bearer = format!("Bearer {}", tenant.reader);
+    let grpc = |extra: &'static [(&'static str, &'static str)]| {
+        let mut headers =
+            vec![("content-type", "application/grpc"), ("te", "trailers"), ("authorization", bearer.as_str())];
+        headers.extend_from_slice(extra);
+        headers
+    };
+    let path = "/askpro.tenant.v1.TenantService/ListBranches";
+
+    // A message cut short: field 2 (page_token) says 20 bytes, 3 follow.
+    let (_, code, message) = raw_h2(&server, path, &grpc(&[]), frame(&[0x12, 20, b'a', b'b', b'c'])).await;
+    assert_eq!(code.as_deref(), Some("3"), "INVALID_ARGUMENT for a truncated message: {message}");
+    // A JSON document framed as a message is not protobuf either.
+    let (_, code, message) = raw_h2(&server, path, &grpc(&[]), frame(br#"{"page_size": 10}"#)).await;
+    assert_eq!(code.as_deref(), Some("3"), "INVALID_ARGUMENT for JSON: {message}");
+    // A malformed grpc-timeout is refused, not ignored.
+    let (_, code, message) = raw_h2(&server, path, &grpc(&[("grpc-timeout", "abc")]), frame(&[])).await;
+    assert_eq!(code.as_deref(), Some("3"), "INVALID_ARGUMENT for grpc-timeout abc: {message}");
+    assert!(message.contains("grpc-timeout"), "{message}");
+    // Not gRPC at all: 415, as the gRPC over HTTP/2 spec asks.
+    let plain = vec![("content-type", "text/plain"), ("authorization", bearer.as_str())];
+    let (status, _, _) = raw_h2(&server, path, &plain, b"hello".to_vec()).await;
+    assert_eq!(status, 415);
+    // The well-formed call still works on the same server.
+    let (status, code, message) = raw_h2(&server, path, &grpc(&[]), frame(&[])).await;
+    assert_eq!((status, code.as_deref()), (200, Some("0")), "{message}");
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------
 // Metrics
 
 fn sample<'a>(

@@ -49,7 +49,14 @@ impl Around for EnforceDeadline {
         RB: Default + Send + 'static,
     {
         let grpc = is_grpc(&request);
-        let timeout = grpc_timeout(request.headers()).unwrap_or(self.default).min(self.max);
+        let asked = grpc_timeout(request.headers());
+        if asked.is_none() && request.headers().contains_key("grpc-timeout") {
+            // tonic ignores a malformed value; a caller who sent one wants to
+            // know it did not count.
+            let error = Error::invalid("grpc-timeout", "must be 1 to 8 digits and a unit: H, M, S, m, u or n");
+            return Ok(refusal(grpc, error, http::StatusCode::BAD_REQUEST));
+        }
+        let timeout = asked.unwrap_or(self.default).min(self.max);
         if timeout <= MARGIN {
             // Nothing fits, and tonic's own timer (started before this
             // layer) could fire first on the next millisecond tick: answer
@@ -75,8 +82,8 @@ impl Around for EnforceDeadline {
 }
 
 /// Parses `grpc-timeout`: at most 8 digits and a unit (H, M, S, m, u, n),
-/// per the gRPC over HTTP/2 spec. A malformed value is ignored, as tonic
-/// does, and the default applies.
+/// per the gRPC over HTTP/2 spec; `None` when absent or malformed (the
+/// layer answers a malformed one INVALID_ARGUMENT).
 pub fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
     let text = headers.get("grpc-timeout")?.to_str().ok()?;
     if text.len() < 2 || text.len() > 9 {

@@ -5,7 +5,8 @@
 //! 1. CORS: answers browser preflights before anything else runs, and lets
 //!    browsers read the status headers of every answer below.
 //! 2. grpc-web: translates browser calls into plain gRPC, so every layer
-//!    below sees one protocol; plain HTTP passes untouched.
+//!    below sees one protocol; plain HTTP passes untouched. Then a gRPC
+//!    method called without a gRPC content-type is answered 415.
 //! 3. request id: validates or generates `x-request-id` first, so every log
 //!    line and response below it carries the id.
 //! 4. observe: one log line and the metrics per call. Above everything that
@@ -23,6 +24,7 @@
 //!    it comes after auth; a call without one (health) is not limited.
 pub mod around;
 pub mod auth;
+pub mod content_type;
 pub mod deadline;
 pub mod grpc_web;
 pub mod load_shed;
