@@ -24,6 +24,7 @@ pub mod options;
 pub mod report;
 pub mod runner;
 pub mod seed;
+pub mod staleness;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -84,6 +85,18 @@ async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> a
         shutdown_delay_secs: 0,
         ..config
     };
+    // The two-replica variant: a second server on the same database.
+    let second = if args.replicas == 2 {
+        anyhow::ensure!(
+            args.target.is_none() && database.url().starts_with("postgres"),
+            "--replicas 2 needs an in-process run on PostgreSQL (--database-url postgres://...)"
+        );
+        let state = server::prepare(config.clone()).await.context("preparing the second in-process server")?;
+        let store = state.store.clone();
+        Some((InProcessServer::start(state).await?, store))
+    } else {
+        None
+    };
     let (server, store, address, server_description) = match &args.target {
         None => {
             let state = server::prepare(config).await.context("preparing the in-process server")?;
@@ -102,8 +115,12 @@ async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> a
             (None, store, target.clone(), format!("target {target} (another process)"))
         }
     };
-    let outcome = bench(args, &store, &address, server_description, database).await;
+    let second_replica = second.as_ref().map(|(running, store)| (store, format!("http://{}", running.addr)));
+    let outcome = bench(args, &store, &address, server_description, database, second_replica).await;
     if let Some(server) = server {
+        server.stop().await;
+    }
+    if let Some((server, _)) = second {
         server.stop().await;
     }
     outcome
@@ -115,10 +132,11 @@ async fn bench(
     address: &str,
     server_description: String,
     database: &BenchDatabase,
+    second_replica: Option<(&Store, String)>,
 ) -> anyhow::Result<Report> {
     let db = store.connection().clone();
     database::create_scratch_table(&db).await.context("creating the scratch table")?;
-    let outcome = seed_and_measure(args, store, address).await;
+    let outcome = seed_and_measure(args, store, address, second_replica).await;
     // Also after an error: against a target server the table would stay.
     let dropped = database::drop_scratch_table(&db).await.context("dropping the scratch table");
     let measured = outcome?;
@@ -139,6 +157,7 @@ async fn bench(
         free_slots: measured.free_slots,
         free_slots_used: measured.free_slots_used,
         results: measured.results,
+        staleness: measured.staleness,
     };
     report.compute_ratios();
     Ok(report)
@@ -153,9 +172,18 @@ struct Measured {
     results: Vec<OpResult>,
     free_slots: usize,
     free_slots_used: usize,
+    staleness: Option<staleness::Staleness>,
 }
 
-async fn seed_and_measure(args: &BenchArgs, store: &Store, address: &str) -> anyhow::Result<Measured> {
+/// Trials of each kind in the two-replica variant.
+const STALENESS_TRIALS: usize = 50;
+
+async fn seed_and_measure(
+    args: &BenchArgs,
+    store: &Store,
+    address: &str,
+    second_replica: Option<(&Store, String)>,
+) -> anyhow::Result<Measured> {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let load_average_before = report::load_average();
     let concurrency = args.concurrency as usize;
@@ -183,7 +211,9 @@ async fn seed_and_measure(args: &BenchArgs, store: &Store, address: &str) -> any
     let free_slots = fixture.free_slots.len();
     let credentials = Credentials::new(&fixture.agent_key, None)?;
     let db = store.connection().clone();
-    let workload = Arc::new(Workload::new(channels, credentials, db, Arc::new(fixture))?);
+    let fixture = Arc::new(fixture);
+    let first_channel = channels[0].clone();
+    let workload = Arc::new(Workload::new(channels, credentials, db, fixture.clone())?);
 
     let warmup = Duration::from_secs(args.warmup_secs);
     let duration = Duration::from_secs(args.duration_secs);
@@ -209,6 +239,21 @@ async fn seed_and_measure(args: &BenchArgs, store: &Store, address: &str) -> any
         }
         results.push(OpResult::measured(op, measurement));
     }
+    let staleness = match second_replica {
+        Some((second_store, second_address)) => {
+            eprintln!("measuring staleness between two replicas ...");
+            crate::store::caches::warm_tenant(second_store, tenant).await.context("warming the second replica")?;
+            let credentials = Credentials::new(&fixture.agent_key, None)?;
+            let replicas = staleness::Replicas {
+                first: first_channel,
+                second: connect(&second_address, 1).await?.remove(0),
+                credentials: &credentials,
+                fixture: &fixture,
+            };
+            Some(replicas.measure(STALENESS_TRIALS).await.context("measuring staleness")?)
+        }
+        None => None,
+    };
     Ok(Measured {
         started_at,
         load_average_before,
@@ -217,6 +262,7 @@ async fn seed_and_measure(args: &BenchArgs, store: &Store, address: &str) -> any
         results,
         free_slots,
         free_slots_used: workload.slots_used(),
+        staleness,
     })
 }
 

@@ -40,6 +40,11 @@ pub struct BenchArgs {
     /// are open and the database's caches hold the data the calls touch.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub warmup_secs: u64,
+    /// 2: also run a second in-process server on the same PostgreSQL database
+    /// and measure how long a change made through one replica takes to show
+    /// in the other's cached reads (a new caller, a booked slot).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub replicas: u8,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,

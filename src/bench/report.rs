@@ -31,6 +31,8 @@ pub struct Report {
     pub free_slots: usize,
     pub free_slots_used: usize,
     pub results: Vec<OpResult>,
+    /// The two-replica variant (`--replicas 2`): change-to-visible times.
+    pub staleness: Option<super::staleness::Staleness>,
 }
 
 #[derive(Debug, Serialize)]
@@ -183,6 +185,15 @@ impl Report {
             "cpu µs: CPU time of the whole process per call (in-process: server and bench client together); rss MB: \
              resident memory after the operation."
         );
+        if let Some(s) = &self.staleness {
+            let _ = writeln!(
+                out,
+                "\ntwo replicas, {} trials each: a new caller visible in the other's FindCustomerByPhone after \
+                 p50 {:.3} ms, max {:.3} ms; a booked slot gone from the other's ListAvailableSlots after p50 {:.3} \
+                 ms, max {:.3} ms",
+                s.trials, s.new_caller_p50_ms, s.new_caller_max_ms, s.booked_slot_p50_ms, s.booked_slot_max_ms
+            );
+        }
         let errors: Vec<String> = self
             .results
             .iter()

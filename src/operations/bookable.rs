@@ -111,22 +111,25 @@ pub async fn check_bookable(
 }
 
 /// Unless the tenant allows one customer's appointments to overlap: locks the
-/// customer (so concurrent bookings of one customer serialize) and refuses
-/// `[start, end)` when another live appointment of theirs (other than
-/// `except`, the one being moved) overlaps it. Runs in the booking's own
-/// transaction, after its claim, so the database decides as for the staff
-/// member's time.
+/// customer exclusively, unless `locked` says the caller did (so concurrent
+/// bookings of one customer serialize), and refuses `[start, end)` when
+/// another live appointment of theirs (other than `except`, the one being
+/// moved) overlaps it. Runs in the booking's own transaction, after its
+/// claim, so the database decides as for the staff member's time.
 pub async fn ensure_customer_free(
     tx: &TenantTx,
     config: &TenantConfig,
     customer_id: Uuid,
     span: (DateTime<Utc>, DateTime<Utc>),
     except: Option<Uuid>,
+    locked: bool,
 ) -> Result<()> {
     if config.allow_overlapping_customer_appointments {
         return Ok(());
     }
-    crate::store::customers::lock_for_new_appointment(tx, customer_id).await?;
+    if !locked {
+        crate::store::customers::lock_for_new_appointment(tx, customer_id).await?;
+    }
     match crate::store::appointments::overlapping_of_customer(tx, customer_id, span, except).await? {
         Some(appointment_id) => Err(Error::CustomerDoubleBooked { appointment_id }),
         None => Ok(()),

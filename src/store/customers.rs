@@ -128,14 +128,18 @@ pub async fn get(tx: &TenantTx, id: Uuid) -> Result<customer::Model> {
     live(tx, id).one(tx.conn()).await?.ok_or(Error::NotFound { resource: "customer" })
 }
 
-/// A live customer a booking names, share-locked until the transaction ends.
+/// A live customer a booking names, locked until the transaction ends.
 /// With `delete` taking the row exclusively before it looks for upcoming
 /// appointments, a deletion and a booking of one customer cannot interleave
 /// on PostgreSQL: whichever comes second sees the other's result (a deleted
-/// customer, or an appointment that blocks the deletion). SQLite serializes
-/// write transactions already and ignores row locks.
-pub async fn get_for_booking(tx: &TenantTx, id: Uuid) -> Result<customer::Model> {
-    live(tx, id).lock_shared().one(tx.conn()).await?.ok_or(Error::NotFound { resource: "customer" })
+/// customer, or an appointment that blocks the deletion). `exclusive` also
+/// makes two bookings of the customer run one after the other (see
+/// `lock_for_new_appointment`); otherwise the lock is shared. SQLite
+/// serializes write transactions already and ignores row locks.
+pub async fn get_for_booking(tx: &TenantTx, id: Uuid, exclusive: bool) -> Result<customer::Model> {
+    let select = live(tx, id);
+    let select = if exclusive { select.lock(sea_orm::sea_query::LockType::NoKeyUpdate) } else { select.lock_shared() };
+    select.one(tx.conn()).await?.ok_or(Error::NotFound { resource: "customer" })
 }
 
 /// Takes the customer's row exclusively until the transaction ends, so two

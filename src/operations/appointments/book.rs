@@ -154,11 +154,12 @@ pub async fn book(ops: &Operations, tenant: TenantId, req: BookRequest) -> Resul
             let at = now();
             create_once(tx, "CreateAppointment", &req.request_id, &req.fingerprint, async {
                 let (new, region_code) = secure_slot(tx, &config, &req, at).await?;
-                let (customer, customer_is_new) = resolve_customer(tx, &req.customer, &region_code).await?;
+                let exclusive = !config.allow_overlapping_customer_appointments;
+                let (customer, customer_is_new) = resolve_customer(tx, &req.customer, &region_code, exclusive).await?;
                 // A customer this booking created has no other appointments.
                 if !customer_is_new {
                     let span = (new.placement.start, new.placement.end);
-                    ensure_customer_free(tx, &config, customer.id, span, None).await?;
+                    ensure_customer_free(tx, &config, customer.id, span, None, locked_by_id(&req.customer)).await?;
                 }
                 let (appointment, customer) = record_new(ops, tx, new, customer, customer_is_new, at).await?;
                 Ok(pb::CreateAppointmentResponse { appointment: Some(appointment), customer: Some(customer) })
@@ -232,9 +233,12 @@ async fn resolve_customer(
     tx: &TenantTx,
     choice: &CustomerChoice,
     region_code: &str,
+    exclusive: bool,
 ) -> Result<(customer::Model, bool)> {
     match choice {
-        CustomerChoice::Existing(id) => Ok((crate::store::customers::get_for_booking(tx, *id).await?, false)),
+        CustomerChoice::Existing(id) => {
+            Ok((crate::store::customers::get_for_booking(tx, *id, exclusive).await?, false))
+        }
         CustomerChoice::New { phone_number, display_name, email } => {
             let region = RegionCode::parse(region_code).map_err(|e| Error::Internal(e.into()))?;
             let phone = PhoneNumber::parse(phone_number, &region)
@@ -242,6 +246,12 @@ async fn resolve_customer(
             customers::find_or_create_by_phone(tx, &phone, display_name, email).await
         }
     }
+}
+
+/// Whether `resolve_customer` already locked the customer's row (a customer
+/// named by id is read with its lock; one found by number is not).
+fn locked_by_id(choice: &CustomerChoice) -> bool {
+    matches!(choice, CustomerChoice::Existing(_))
 }
 
 /// Branch, service and start of a hold, to find alternatives after it failed.

@@ -76,6 +76,7 @@ pub async fn reschedule(
                     current.customer_id,
                     span,
                     Some(current.id),
+                    false,
                 )
                 .await?;
                 let appointment = move_to(ops, tx, &current, &placement, None, at).await?;
