@@ -33,10 +33,23 @@ pub struct CustomerView {
 }
 
 impl CustomerView {
-    /// The view answers for `now` while none of its appointments has ended:
-    /// then one would drop out (and, at the limit, the next one come in).
-    fn is_current(&self, now: DateTime<Utc>, limit: u64) -> bool {
-        self.limit == limit && self.upcoming.iter().all(|a| a.end_time > now)
+    /// The answer for `now`, if this view can give it: itself while none of
+    /// its appointments has ended; once some have, the rest when the view
+    /// held all of the customer's upcoming appointments (fewer than its
+    /// limit), since any booking or change of theirs replaces the view. A
+    /// full view whose first ones ended cannot know the next one: `None`.
+    fn answer_at(self: &Arc<Self>, now: DateTime<Utc>, limit: u64) -> Option<Arc<Self>> {
+        if self.limit != limit {
+            return None;
+        }
+        if self.upcoming.iter().all(|a| a.end_time > now) {
+            return Some(self.clone());
+        }
+        if (self.upcoming.len() as u64) < self.limit {
+            let upcoming = self.upcoming.iter().filter(|a| a.end_time > now).cloned().collect();
+            return Some(Arc::new(CustomerView { customer: self.customer.clone(), upcoming, limit }));
+        }
+        None
     }
 }
 
@@ -96,9 +109,9 @@ pub async fn find_by_phone(
     let phone = (tenant, phone_key(phone_number));
     if let Some(owner) = caches.phones.get(&phone).filter(|o| o.phone_number == phone_number) {
         let Some(id) = owner.customer_id else { return Ok(None) };
-        let view = caches.customers.get(&(tenant, id));
-        if let Some(view) = view.filter(|v| v.customer.phone_number == phone_number && v.is_current(now, limit)) {
-            return Ok(Some(view));
+        let view = caches.customers.get(&(tenant, id)).filter(|v| v.customer.phone_number == phone_number);
+        if let Some(answer) = view.and_then(|v| v.answer_at(now, limit)) {
+            return Ok(Some(answer));
         }
     }
     let phone_ticket = caches.phones.ticket(&phone);
@@ -125,4 +138,69 @@ pub async fn find_by_phone(
         caches.customers.store((tenant, view.customer.id), view.clone(), ticket);
         view
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 7, hour, 0, 0).unwrap()
+    }
+
+    fn view(ends: &[u32], limit: u64) -> Arc<CustomerView> {
+        let customer = customer::Model {
+            tenant_id: Uuid::nil(),
+            id: Uuid::nil(),
+            phone_number: "+491511234567".into(),
+            display_name: String::new(),
+            email: String::new(),
+            notes: String::new(),
+            revision: 1,
+            create_time: at(0),
+            update_time: at(0),
+            delete_time: None,
+        };
+        let upcoming = ends
+            .iter()
+            .map(|&end| appointment::Model {
+                tenant_id: Uuid::nil(),
+                id: Uuid::now_v7(),
+                branch_id: Uuid::nil(),
+                service_id: Uuid::nil(),
+                staff_id: Uuid::nil(),
+                customer_id: Uuid::nil(),
+                start_time: at(end - 1),
+                end_time: at(end),
+                status: "confirmed".into(),
+                source: "phone_agent".into(),
+                notes: String::new(),
+                cancel_reason: String::new(),
+                call_id: String::new(),
+                external_booking_uid: String::new(),
+                revision: 1,
+                create_time: at(0),
+                update_time: at(0),
+            })
+            .collect();
+        Arc::new(CustomerView { customer, upcoming, limit })
+    }
+
+    #[test]
+    fn a_view_answers_while_it_can_know_the_upcoming_appointments() {
+        // Nothing ended yet: the view itself.
+        let full = view(&[10, 12, 14], 3);
+        assert!(Arc::ptr_eq(&full.answer_at(at(9), 3).unwrap(), &full));
+        // Another limit: not this view's question.
+        assert!(full.answer_at(at(9), 2).is_none());
+        // A full view whose first ended cannot know the fourth.
+        assert!(full.answer_at(at(11), 3).is_none());
+        // A complete view (fewer than its limit) drops the ended ones.
+        let complete = view(&[10, 12], 3);
+        let later = complete.answer_at(at(11), 3).expect("complete views answer");
+        assert_eq!(later.upcoming.iter().map(|a| a.end_time).collect::<Vec<_>>(), [at(12)]);
+        assert!(complete.answer_at(at(13), 3).expect("all ended").upcoming.is_empty());
+    }
 }
