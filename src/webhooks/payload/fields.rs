@@ -46,7 +46,9 @@ impl<'a> Fields<'a> {
     /// Every string taken from a payload passes here: control characters
     /// (a NUL, which PostgreSQL cannot store) are refused as in gRPC requests.
     fn text(&self, key: &str, text: &'a str) -> Result<&'a str, PayloadError> {
-        if crate::domain::validate::has_control_character(text) {
+        // The rule of `domain::validate::has_control_character`, written out:
+        // this file is also compiled into the fuzz crate, which has no domain.
+        if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
             return Err(self.invalid(key, "a string without control characters"));
         }
         Ok(text)
