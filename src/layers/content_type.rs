@@ -9,9 +9,14 @@ use tower::Service;
 
 use super::around::{Around, is_grpc};
 
-/// Paths served as plain HTTP by `server::serve`.
-const HTTP_ROUTES: [&str; 4] = ["/health", "/readyz", "/livez", "/metrics"];
-const WEBHOOKS: &str = "/webhooks/";
+/// Whether `path` names a gRPC method: `/<package>.<Service>/<Method>`.
+/// The plain HTTP routes (`/health`, `/webhooks/inbound/<token>`, ...) never
+/// have that shape, so no list of them has to be kept in step here.
+fn is_grpc_method(path: &str) -> bool {
+    let mut parts = path.trim_start_matches('/').split('/');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(service), Some(method), None)
+        if service.contains('.') && !method.is_empty())
+}
 
 #[derive(Clone)]
 pub struct RequireGrpcContentType;
@@ -25,9 +30,7 @@ impl Around for RequireGrpcContentType {
         B: Send + 'static,
         RB: Default + Send + 'static,
     {
-        let path = request.uri().path();
-        let plain_http = HTTP_ROUTES.contains(&path) || path.starts_with(WEBHOOKS);
-        if plain_http || is_grpc(&request) || request.method() == http::Method::OPTIONS {
+        if !is_grpc_method(request.uri().path()) || is_grpc(&request) || request.method() == http::Method::OPTIONS {
             return inner.call(request).await;
         }
         let mut response = Response::new(RB::default());
@@ -72,5 +75,6 @@ mod tests {
         }
         assert_eq!(status_of("/webhooks/inbound/abc", Some("application/json")).await, http::StatusCode::OK);
         assert_eq!(status_of("/health", None).await, http::StatusCode::OK);
+        assert_eq!(status_of("/livez", Some("text/plain")).await, http::StatusCode::OK);
     }
 }
