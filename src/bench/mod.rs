@@ -218,7 +218,7 @@ async fn seed_and_measure(
     let warmup = Duration::from_secs(args.warmup_secs);
     let duration = Duration::from_secs(args.duration_secs);
     let mut results = Vec::new();
-    for op in Op::ALL {
+    for op in Op::ALL.into_iter().filter(|op| args.measures(*op)) {
         eprintln!("measuring {} ...", op.name());
         // One probe call first: an RPC that is not served yet is reported,
         // not measured as 100% errors.

@@ -1,6 +1,8 @@
 //! Command-line options of `askpro bench`.
 use clap::Args;
 
+use super::ops::Op;
+
 /// Options of `askpro bench`. Defaults describe the "realistic tenant" of
 /// issue 3: 20 staff, 10,000 customers, 50,000 appointments.
 #[derive(Args, Clone, Debug)]
@@ -45,7 +47,26 @@ pub struct BenchArgs {
     /// in the other's cached reads (a new caller, a booked slot).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub replicas: u8,
+    /// Measure only these operations (comma-separated, e.g.
+    /// CreateAppointment,FindCustomerByPhone), beside the two baselines,
+    /// which always run. Omitted: every operation.
+    #[arg(long, value_delimiter = ',', value_parser = parse_operation)]
+    pub operations: Vec<Op>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+impl BenchArgs {
+    /// Whether `op` is measured in this run.
+    pub fn measures(&self, op: Op) -> bool {
+        op.is_baseline() || self.operations.is_empty() || self.operations.contains(&op)
+    }
+}
+
+fn parse_operation(name: &str) -> Result<Op, String> {
+    Op::ALL.into_iter().filter(|op| !op.is_baseline()).find(|op| op.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = Op::ALL.iter().filter(|op| !op.is_baseline()).map(|op| op.name()).collect();
+        format!("unknown operation {name:?}; one of {}", names.join(", "))
+    })
 }

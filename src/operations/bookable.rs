@@ -114,8 +114,8 @@ pub async fn check_bookable(
 /// customer exclusively, unless `locked` says the caller did (so concurrent
 /// bookings of one customer serialize), and refuses `[start, end)` when
 /// another live appointment of theirs (other than `except`, the one being
-/// moved) overlaps it. Runs in the booking's own transaction, after its
-/// claim, so the database decides as for the staff member's time.
+/// moved) overlaps it. Checked in the booking's own transaction, with its
+/// commit, so the database decides as for the staff member's time.
 pub async fn ensure_customer_free(
     tx: &TenantTx,
     config: &TenantConfig,
@@ -130,10 +130,8 @@ pub async fn ensure_customer_free(
     if !locked {
         crate::store::customers::lock_for_new_appointment(tx, customer_id).await?;
     }
-    match crate::store::appointments::overlapping_of_customer(tx, customer_id, span, except).await? {
-        Some(appointment_id) => Err(Error::CustomerDoubleBooked { appointment_id }),
-        None => Ok(()),
-    }
+    crate::store::appointments::refuse_overlap_of_customer_at_commit(tx, customer_id, span, except);
+    Ok(())
 }
 
 /// Attaches up to three free alternatives (any staff offering the service,

@@ -48,6 +48,6 @@ pub async fn create_once<R: Message + Default>(
         return R::decode(record.response.as_slice()).map_err(Error::internal);
     }
     let response = create.await?;
-    idempotency::complete(tx, method, request_id, response.encode_to_vec()).await?;
+    idempotency::complete(tx, method, request_id, response.encode_to_vec());
     Ok(response)
 }

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use super::caches::days::{DayAppointments, day_of, start_of};
 use super::entities::appointment;
-use super::{Store, TenantTx, all_set};
+use super::{Scoped, Store, TenantTx, all_set};
 use crate::domain::appointment::MAX_LENGTH;
 use crate::domain::appointment::Status;
 use crate::domain::ids::TenantId;
@@ -26,17 +26,18 @@ pub struct AppointmentFilter {
     pub statuses: Vec<String>,
 }
 
-pub async fn insert(tx: &TenantTx, row: &appointment::Model) -> Result<()> {
+/// Writes a new appointment's row, with the transaction's commit.
+pub fn insert(tx: &TenantTx, row: &appointment::Model) {
     // The customer's upcoming appointments are cached with the customer,
     // appointments by the day they start (lists, the dashboard).
     tx.changed(|c| {
         c.customers.insert(row.customer_id);
         c.appointment_days.insert(day_of(row.start_time.timestamp()))
     });
-    appointment::Entity::insert(all_set::<appointment::ActiveModel, _>(row.clone()))
-        .exec_without_returning(tx.conn())
-        .await?;
-    Ok(())
+    // Nothing in the booking's transaction reads the row back: it is sent
+    // with the commit (see `store::at_commit`).
+    let insert = appointment::Entity::insert(all_set::<appointment::ActiveModel, _>(row.clone()));
+    tx.write_at_commit(insert.build(tx.conn().get_database_backend()));
 }
 
 pub async fn get(tx: &TenantTx, id: Uuid) -> Result<appointment::Model> {
@@ -267,15 +268,19 @@ pub async fn upcoming_of_staff(
         .await?)
 }
 
-/// A PENDING or CONFIRMED appointment of the customer, other than `except`,
-/// overlapping `[start, end)`: what a tenant that refuses overlapping
-/// appointments of one customer checks under the customer's row lock.
-pub async fn overlapping_of_customer(
+/// Refuses the transaction's commit with CUSTOMER_DOUBLE_BOOKED when a
+/// PENDING or CONFIRMED appointment of the customer, other than `except`,
+/// overlaps `[start, end)` as of the commit: what a tenant that refuses
+/// overlapping appointments of one customer checks under the customer's row
+/// lock. The check travels with the commit (see `store::at_commit`); its
+/// statement starts after the lock was granted, so it sees every booking of
+/// the customer that committed before.
+pub fn refuse_overlap_of_customer_at_commit(
     tx: &TenantTx,
     customer_id: Uuid,
     (start, end): (DateTime<Utc>, DateTime<Utc>),
     except: Option<Uuid>,
-) -> Result<Option<Uuid>> {
+) {
     let active = Status::ALL.into_iter().filter(|s| s.is_active()).map(|s| s.as_str());
     let mut query = appointment::Entity::find()
         .select_only()
@@ -290,7 +295,8 @@ pub async fn overlapping_of_customer(
     if let Some(id) = except {
         query = query.filter(appointment::Column::Id.ne(id));
     }
-    Ok(query.into_tuple().one(tx.conn()).await?)
+    let query = query.limit(1).build(tx.conn().get_database_backend());
+    tx.check_at_commit(query, |appointment_id| Error::CustomerDoubleBooked { appointment_id });
 }
 
 #[cfg(test)]

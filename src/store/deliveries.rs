@@ -7,11 +7,13 @@
 //! it is due, and the worker turns that row into the outcome
 //! (`record_outcome`), adding the next pending row if a retry follows.
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use uuid::Uuid;
 
 use super::entities::{delivery, delivery_attempt as attempt, outbox_event, subscription};
-use super::{PlatformTx, TenantTx, all_set, now};
+use super::{PlatformTx, Scoped, TenantTx, all_set, now};
 use crate::domain::ids::{SubscriptionId, WebhookEventId};
 use crate::domain::page::PageRequest;
 use crate::domain::webhook::{AttemptStatus, DeliveryState, SubscriptionState};
@@ -26,14 +28,9 @@ pub struct AttemptFilter {
     pub status: Option<AttemptStatus>,
 }
 
-/// Schedules the first attempt of `event_id` to `subscription_id` at `at`.
-pub(super) async fn schedule(
-    tx: &TenantTx,
-    event_id: Uuid,
-    subscription_id: Uuid,
-    event_type: &str,
-    at: Instant,
-) -> Result<attempt::Model> {
+/// Schedules the first attempt of `event_id` to `subscription_id` at `at`,
+/// written with the transaction's commit, like the event.
+pub(super) fn schedule(tx: &TenantTx, event_id: Uuid, subscription_id: Uuid, event_type: &str, at: Instant) {
     let row = delivery::Model {
         tenant_id: tx.tenant().0,
         id: Uuid::now_v7(),
@@ -47,10 +44,10 @@ pub(super) async fn schedule(
         create_time: at,
         update_time: at,
     };
-    delivery::Entity::insert(all_set::<delivery::ActiveModel, _>(row.clone()))
-        .exec_without_returning(tx.conn())
-        .await?;
-    insert_pending_attempt(tx, &row, event_type, 1, at).await
+    let backend = tx.conn().get_database_backend();
+    tx.write_at_commit(delivery::Entity::insert(all_set::<delivery::ActiveModel, _>(row.clone())).build(backend));
+    let attempt = new_attempt(tx, &row, event_type, 1, at);
+    tx.write_at_commit(attempt::Entity::insert(all_set::<attempt::ActiveModel, _>(attempt)).build(backend));
 }
 
 /// Attempts of one subscription, newest first.
@@ -326,7 +323,20 @@ async fn insert_pending_attempt(
     number: i32,
     at: Instant,
 ) -> Result<attempt::Model> {
-    let row = attempt::Model {
+    let row = new_attempt(tx, delivery, event_type, number, at);
+    attempt::Entity::insert(all_set::<attempt::ActiveModel, _>(row.clone())).exec_without_returning(tx.conn()).await?;
+    Ok(row)
+}
+
+/// The attempt row of a delivery's next attempt, not made yet.
+fn new_attempt(
+    tx: &TenantTx,
+    delivery: &delivery::Model,
+    event_type: &str,
+    number: i32,
+    at: Instant,
+) -> attempt::Model {
+    attempt::Model {
         tenant_id: tx.tenant().0,
         id: Uuid::now_v7(),
         delivery_id: delivery.id,
@@ -340,9 +350,7 @@ async fn insert_pending_attempt(
         error: String::new(),
         attempt_time: at,
         next_attempt_time: None,
-    };
-    attempt::Entity::insert(all_set::<attempt::ActiveModel, _>(row.clone())).exec_without_returning(tx.conn()).await?;
-    Ok(row)
+    }
 }
 
 async fn event_type_of(tx: &TenantTx, event_id: Uuid) -> Result<String> {

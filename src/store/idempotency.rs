@@ -1,6 +1,6 @@
 //! Stored first responses of create calls, keyed by (scope, method, request_id).
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TryInsertResult};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, TryInsertResult};
 
 use super::entities::idempotency_record as record;
 use super::{Scoped, all_set, now};
@@ -39,14 +39,13 @@ pub async fn reserve_or_find(
     }
 }
 
-/// Stores the response of a reserved record (same transaction).
-pub async fn complete(tx: &impl Scoped, method: &str, request_id: &str, response: Vec<u8>) -> Result<()> {
-    record::Entity::update_many()
+/// Stores the response of a reserved record, with the transaction's commit
+/// (nothing reads it back before).
+pub fn complete(tx: &impl Scoped, method: &str, request_id: &str, response: Vec<u8>) {
+    let update = record::Entity::update_many()
         .col_expr(record::Column::Response, Expr::value(response))
         .filter(record::Column::TenantId.eq(tx.scope_id()))
         .filter(record::Column::Method.eq(method))
-        .filter(record::Column::RequestId.eq(request_id))
-        .exec(tx.conn())
-        .await?;
-    Ok(())
+        .filter(record::Column::RequestId.eq(request_id));
+    tx.write_at_commit(update.build(tx.conn().get_database_backend()));
 }

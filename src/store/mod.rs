@@ -8,6 +8,7 @@
 //! code's own `tenant_id` filters.
 pub mod api_keys;
 pub mod appointments;
+mod at_commit;
 pub mod branches;
 pub mod caches;
 pub mod calendar;
@@ -46,6 +47,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::config::Config;
 use crate::domain::ids::TenantId;
 use crate::error::{Error, Result};
+use at_commit::{AtCommit, Check};
 pub use caches::Caches;
 pub use caches::config::TenantConfig;
 use db_error::redact_db_error;
@@ -92,9 +94,8 @@ pub struct TenantTx {
     after_commit: std::sync::Mutex<Vec<AfterCommit>>,
     /// What the repositories changed of cached rows (see `caches`).
     changes: std::sync::Mutex<caches::Changes>,
-    /// PostgreSQL notifications (channel, payload) sent just before COMMIT,
-    /// all in one statement; delivered only if the transaction commits.
-    notifications: std::sync::Mutex<Vec<(&'static str, String)>>,
+    /// Writes, checks and PostgreSQL notifications sent with the commit.
+    at_commit: std::sync::Mutex<AtCommit>,
     caches: Arc<Caches>,
 }
 
@@ -142,22 +143,28 @@ impl TenantTx {
     /// PostgreSQL: sends `payload` on `channel` if (and when) this
     /// transaction commits, in one statement with its other notifications.
     pub fn notify_at_commit(&self, channel: &'static str, payload: String) {
-        if let Ok(mut notifications) = self.notifications.lock() {
-            notifications.push((channel, payload));
+        if let Ok(mut at_commit) = self.at_commit.lock() {
+            at_commit.notify(channel, payload);
+        }
+    }
+
+    /// Refuses the commit with `refusal(id)` when `query` (selecting at most
+    /// one id) finds a row as of the commit (see `at_commit`).
+    pub fn check_at_commit(&self, query: Statement, refusal: fn(uuid::Uuid) -> Error) {
+        if let Ok(mut at_commit) = self.at_commit.lock() {
+            at_commit.check(Check { query, refusal });
         }
     }
 
     pub async fn commit(self) -> Result<()> {
-        let TenantTx { txn, tenant, _write_gate, after_commit, changes, notifications, caches } = self;
+        let TenantTx { txn, tenant, _write_gate, after_commit, changes, at_commit, caches } = self;
         let changes =
             changes.into_inner().unwrap_or_else(|_| caches::Changes { everything: true, ..Default::default() });
-        let mut notifications = notifications.into_inner().unwrap_or_default();
-        if txn.get_database_backend() == DbBackend::Postgres {
-            if !changes.is_empty() {
-                notifications.push((caches::CHANNEL, caches::payload(tenant, &changes)));
-            }
-            send_notifications(&txn, notifications).await?;
+        let mut at_commit = at_commit.into_inner().map_err(|_| Error::Internal("a queued write panicked".into()))?;
+        if txn.get_database_backend() == DbBackend::Postgres && !changes.is_empty() {
+            at_commit.notify(caches::CHANNEL, caches::payload(tenant, &changes));
         }
+        at_commit.send(&txn).await?;
         commit_to_the_end(txn, _write_gate).await?;
         if !changes.is_empty() {
             caches.apply(tenant, &changes);
@@ -169,33 +176,13 @@ impl TenantTx {
     }
 }
 
-/// Sends every notification in one round trip: `SELECT pg_notify($1, $2),
-/// pg_notify($3, $4), ...`. PostgreSQL delivers them when the transaction
-/// commits and drops them if it rolls back.
-async fn send_notifications(txn: &DatabaseTransaction, notifications: Vec<(&'static str, String)>) -> Result<()> {
-    if notifications.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::from("SELECT ");
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(notifications.len() * 2);
-    for (index, (channel, payload)) in notifications.into_iter().enumerate() {
-        if index > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("pg_notify(${}, ${})", 2 * index + 1, 2 * index + 2));
-        values.push(channel.into());
-        values.push(payload.into());
-    }
-    txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
-    Ok(())
-}
-
 /// A transaction that may see every tenant: creating and listing tenants and
 /// looking up API keys before the tenant is known. Only platform-admin paths
 /// and authentication use it.
 pub struct PlatformTx {
     txn: DatabaseTransaction,
     _write_gate: Option<OwnedMutexGuard<()>>,
+    at_commit: std::sync::Mutex<AtCommit>,
 }
 
 impl PlatformTx {
@@ -204,6 +191,8 @@ impl PlatformTx {
     }
 
     pub async fn commit(self) -> Result<()> {
+        let at_commit = self.at_commit.into_inner().map_err(|_| Error::Internal("a queued write panicked".into()))?;
+        at_commit.send(&self.txn).await?;
         commit_to_the_end(self.txn, self._write_gate).await
     }
 }
@@ -385,7 +374,7 @@ impl Store {
             _write_gate: gate,
             after_commit: Default::default(),
             changes: Default::default(),
-            notifications: Default::default(),
+            at_commit: Default::default(),
             caches: self.caches.clone(),
         }
     }
@@ -411,13 +400,13 @@ impl Store {
     pub async fn platform(&self) -> Result<PlatformTx> {
         let gate = self.write_gate().await;
         let txn = self.begin(None).await?;
-        Ok(PlatformTx { txn, _write_gate: gate })
+        Ok(PlatformTx { txn, _write_gate: gate, at_commit: Default::default() })
     }
 
     /// A read-only platform-wide transaction (authentication).
     pub async fn platform_read(&self) -> Result<PlatformTx> {
         let txn = self.begin(None).await?;
-        Ok(PlatformTx { txn, _write_gate: None })
+        Ok(PlatformTx { txn, _write_gate: None, at_commit: Default::default() })
     }
 
     async fn write_gate(&self) -> Option<OwnedMutexGuard<()>> {
@@ -514,6 +503,9 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 pub trait Scoped {
     fn conn(&self) -> &DatabaseTransaction;
     fn scope_id(&self) -> uuid::Uuid;
+    /// Queues a write that nothing in the transaction reads back, to be
+    /// sent with the commit (see `at_commit`); its error fails the commit.
+    fn write_at_commit(&self, statement: Statement);
 }
 
 impl Scoped for TenantTx {
@@ -523,6 +515,9 @@ impl Scoped for TenantTx {
     fn scope_id(&self) -> uuid::Uuid {
         self.tenant.0
     }
+    fn write_at_commit(&self, statement: Statement) {
+        queue_write(&self.at_commit, statement);
+    }
 }
 
 impl Scoped for PlatformTx {
@@ -531,6 +526,15 @@ impl Scoped for PlatformTx {
     }
     fn scope_id(&self) -> uuid::Uuid {
         uuid::Uuid::nil()
+    }
+    fn write_at_commit(&self, statement: Statement) {
+        queue_write(&self.at_commit, statement);
+    }
+}
+
+fn queue_write(at_commit: &std::sync::Mutex<AtCommit>, statement: Statement) {
+    if let Ok(mut at_commit) = at_commit.lock() {
+        at_commit.write(statement);
     }
 }
 

@@ -4,11 +4,11 @@
 //! having happened, nor happens without being reported.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait};
 use uuid::Uuid;
 
 use super::entities::{delivery, outbox_event};
-use super::{PlatformTx, TenantTx, all_set, deliveries, now, subscriptions};
+use super::{PlatformTx, Scoped, TenantTx, all_set, deliveries, now, subscriptions};
 use crate::domain::ids::{SubscriptionId, WebhookEventId};
 use crate::domain::webhook::{DeliveryState, EventType};
 use crate::error::Result;
@@ -17,10 +17,12 @@ use crate::error::Result;
 /// the correlation id of the request that caused it (empty if none). Every
 /// active subscription of the tenant whose event_types is empty or names
 /// the type gets a delivery due now. Returns the event id (the webhook-id).
+/// The rows are written with the transaction's commit (nothing reads them
+/// back before; see `store::at_commit`).
 pub async fn record(tx: &TenantTx, event_type: EventType, payload: &str, request_id: &str) -> Result<WebhookEventId> {
-    let event = insert(tx, event_type, payload, request_id).await?;
+    let event = insert(tx, event_type, payload, request_id);
     for sub in subscriptions::wanting(tx, event_type).await? {
-        deliveries::schedule(tx, event.id, sub.id, event_type.as_str(), event.occur_time).await?;
+        deliveries::schedule(tx, event.id, sub.id, event_type.as_str(), event.occur_time);
     }
     Ok(WebhookEventId(event.id))
 }
@@ -48,10 +50,9 @@ pub async fn record_test(tx: &TenantTx, subscription_id: SubscriptionId, request
         request_id: request_id.to_owned(),
         occur_time: at,
     };
-    outbox_event::Entity::insert(all_set::<outbox_event::ActiveModel, _>(event))
-        .exec_without_returning(tx.conn())
-        .await?;
-    deliveries::schedule(tx, id, sub.id, EventType::WebhookTest.as_str(), at).await?;
+    let insert = outbox_event::Entity::insert(all_set::<outbox_event::ActiveModel, _>(event));
+    tx.write_at_commit(insert.build(tx.conn().get_database_backend()));
+    deliveries::schedule(tx, id, sub.id, EventType::WebhookTest.as_str(), at);
     Ok(WebhookEventId(id))
 }
 
@@ -60,7 +61,7 @@ pub async fn get(tx: &TenantTx, id: WebhookEventId) -> Result<Option<outbox_even
     Ok(outbox_event::Entity::find_by_id((tx.tenant().0, id.0)).one(tx.conn()).await?)
 }
 
-async fn insert(tx: &TenantTx, event_type: EventType, payload: &str, request_id: &str) -> Result<outbox_event::Model> {
+fn insert(tx: &TenantTx, event_type: EventType, payload: &str, request_id: &str) -> outbox_event::Model {
     let row = outbox_event::Model {
         tenant_id: tx.tenant().0,
         id: Uuid::now_v7(),
@@ -69,10 +70,9 @@ async fn insert(tx: &TenantTx, event_type: EventType, payload: &str, request_id:
         request_id: request_id.to_owned(),
         occur_time: now(),
     };
-    outbox_event::Entity::insert(all_set::<outbox_event::ActiveModel, _>(row.clone()))
-        .exec_without_returning(tx.conn())
-        .await?;
-    Ok(row)
+    let insert = outbox_event::Entity::insert(all_set::<outbox_event::ActiveModel, _>(row.clone()));
+    tx.write_at_commit(insert.build(tx.conn().get_database_backend()));
+    row
 }
 
 /// Deletes, over all tenants, the events that occurred before `before` and

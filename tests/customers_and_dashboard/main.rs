@@ -119,7 +119,7 @@ async fn insert_appointment(
     };
     let id = row.id;
     let tx = server.state.store.write(fixture.tenant_id()).await.expect("write tx");
-    askpro::store::appointments::insert(&tx, &row).await.expect("insert appointment");
+    askpro::store::appointments::insert(&tx, &row);
     tx.commit().await.expect("commit");
     id
 }

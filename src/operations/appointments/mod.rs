@@ -87,7 +87,7 @@ async fn record_new(
         create_time: at,
         update_time: at,
     };
-    appointments::insert(tx, &row).await?;
+    appointments::insert(tx, &row);
     let (appointment, customer) = (convert::appointment(row), convert::customer(customer));
     if customer_is_new {
         events::customer(tx, EventType::CustomerCreated, &customer).await?;
