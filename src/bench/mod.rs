@@ -18,6 +18,7 @@
 //! calls), `runner` (concurrency and percentiles), `report` (output).
 pub mod credentials;
 pub mod database;
+mod floor;
 pub mod layout;
 pub mod ops;
 pub mod options;
@@ -210,10 +211,9 @@ async fn seed_and_measure(
     }
     let free_slots = fixture.free_slots.len();
     let credentials = Credentials::new(&fixture.agent_key, None)?;
-    let db = store.connection().clone();
     let fixture = Arc::new(fixture);
     let first_channel = channels[0].clone();
-    let workload = Arc::new(Workload::new(channels, credentials, db, fixture.clone())?);
+    let workload = Arc::new(Workload::new(channels, credentials, store.clone(), fixture.clone())?);
 
     let warmup = Duration::from_secs(args.warmup_secs);
     let duration = Duration::from_secs(args.duration_secs);

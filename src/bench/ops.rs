@@ -1,5 +1,5 @@
-//! The measured operations: two baselines (a trivial gRPC call and a raw
-//! single-row insert transaction) and the five calls the seed made claims
+//! The measured operations: three baselines (a trivial gRPC call, a raw
+//! single-row insert transaction and the booking floor, see `floor`) and the five calls the seed made claims
 //! about. Each builds one `Caller` per concurrent task; callers share only
 //! the read-only workload and, for CreateAppointment, the queue of free slots.
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::credentials::Credentials;
 use super::database::SCRATCH_TABLE;
+use super::floor::BookingFloor;
 use super::layout::{self, BOOKED_SERVICE};
 use super::runner::{Caller, Failure};
 use super::seed::Fixture;
@@ -28,12 +29,14 @@ use crate::proto::appointment::v1::appointment_service_client::AppointmentServic
 use crate::proto::availability::v1 as availability_pb;
 use crate::proto::availability::v1::availability_service_client::AvailabilityServiceClient;
 use crate::proto::r#type::v1 as types;
+use crate::store::Store;
 
 /// The operations, baselines first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Op {
     HealthCheck,
     RawInsert,
+    BookingFloor,
     CreateAppointment,
     ListAvailableSlots,
     FindCustomerByPhone,
@@ -42,9 +45,10 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 7] = [
+    pub const ALL: [Op; 8] = [
         Op::HealthCheck,
         Op::RawInsert,
+        Op::BookingFloor,
         Op::CreateAppointment,
         Op::ListAvailableSlots,
         Op::FindCustomerByPhone,
@@ -56,6 +60,7 @@ impl Op {
         match self {
             Op::HealthCheck => "health Check",
             Op::RawInsert => "raw insert tx",
+            Op::BookingFloor => "booking floor tx",
             Op::CreateAppointment => "CreateAppointment",
             Op::ListAvailableSlots => "ListAvailableSlots",
             Op::FindCustomerByPhone => "FindCustomerByPhone",
@@ -65,7 +70,7 @@ impl Op {
     }
 
     pub fn is_baseline(self) -> bool {
-        matches!(self, Op::HealthCheck | Op::RawInsert)
+        matches!(self, Op::HealthCheck | Op::RawInsert | Op::BookingFloor)
     }
 
     /// What one call does, and what "items" counts.
@@ -74,6 +79,10 @@ impl Op {
             Op::HealthCheck => "grpc.health.v1 Check of the server (no key, no database); items: 1",
             Op::RawInsert => {
                 "BEGIN; INSERT one row into bench_scratch; COMMIT, on the server's pool, no gRPC; items: 1"
+            }
+            Op::BookingFloor => {
+                "a tenant transaction writing a booking's four rows (claim, appointment, outbox event, idempotency \
+                 record) and one notification in one statement, through the server's store, no gRPC, no reads; items: 1"
             }
             Op::CreateAppointment => {
                 "explicit 30-min slot 30-89 days ahead, each call a distinct free one; 3 of 4 for an existing \
@@ -99,8 +108,11 @@ impl Op {
 pub struct Workload {
     channels: Vec<Channel>,
     credentials: Credentials,
+    store: Store,
     db: DatabaseConnection,
     fixture: Arc<Fixture>,
+    /// The booking floor: the next half hour to claim.
+    next_floor_slot: Arc<AtomicU64>,
     /// CreateAppointment: the next unused entry of `fixture.free_slots`.
     next_slot: AtomicUsize,
     /// CreateAppointment: numbers for new customers, distinct per run.
@@ -117,9 +129,10 @@ impl Workload {
     pub fn new(
         channels: Vec<Channel>,
         credentials: Credentials,
-        db: DatabaseConnection,
+        store: Store,
         fixture: Arc<Fixture>,
     ) -> anyhow::Result<Self> {
+        let db = store.connection().clone();
         let tz = &fixture.time_zone;
         let midnight = |date: jiff::civil::Date| layout::instant(tz, date, 0);
         let mut slot_windows = Vec::new();
@@ -149,8 +162,10 @@ impl Workload {
         Ok(Self {
             channels,
             credentials,
+            store,
             db,
             fixture,
+            next_floor_slot: Arc::new(AtomicU64::new(0)),
             next_slot: AtomicUsize::new(0),
             next_phone,
             slot_windows,
@@ -167,6 +182,9 @@ impl Workload {
         match op {
             Op::HealthCheck => Box::new(HealthCheck { client: HealthClient::new(channel) }),
             Op::RawInsert => Box::new(RawInsert::new(self.db.clone())),
+            Op::BookingFloor => {
+                Box::new(BookingFloor::new(self.store.clone(), self.fixture.clone(), self.next_floor_slot.clone()))
+            }
             Op::CreateAppointment => {
                 Box::new(CreateAppointment { client: AppointmentServiceClient::new(channel), workload, rng })
             }

@@ -175,6 +175,22 @@ impl Report {
             }
         }
         let _ = writeln!(out, "* baseline. vs health / vs insert: the operation's calls/s divided by the baseline's.");
+        let throughput_of = |op: Op| {
+            self.results
+                .iter()
+                .find(|r| r.operation == op.name())
+                .and_then(|r| r.measurement.as_ref())
+                .map(|m| m.throughput)
+        };
+        if let (Some(booking), Some(floor)) = (throughput_of(Op::CreateAppointment), throughput_of(Op::BookingFloor))
+            && floor > 0.0
+        {
+            let _ = writeln!(
+                out,
+                "CreateAppointment reaches {:.2} of the booking floor (the database's share of a booking alone).",
+                booking / floor
+            );
+        }
         let _ = writeln!(out, "Latencies are of successful calls only, measured at the client, end to end over gRPC.");
         let _ = writeln!(
             out,
