@@ -61,8 +61,9 @@ pub enum Error {
     /// scope that does.
     #[error("this method needs an API key of scope {needed} or above")]
     ScopeInsufficient { needed: crate::domain::scope::Scope, held: crate::domain::scope::Scope },
-    /// A serialization failure, deadlock or racing insert: the transaction
-    /// runner retries the whole RPC transaction; callers see ABORTED only when
+    /// A serialization failure, deadlock, racing insert, or cached
+    /// configuration that changed before the commit: the transaction runner
+    /// retries the whole RPC transaction; callers see ABORTED only when
     /// retries run out.
     #[error("concurrent modification")]
     Conflict,

@@ -114,10 +114,14 @@ pub async fn list_from_days(
     };
     // Without the caches (or for a range they do not serve) the database
     // filters and pages: reading every row of the days here would be slower.
+    let from_database = async || store.read_with(tenant, async |tx| list(tx, filter, after, limit).await).await;
     let Some((from, to)) = cached_range.filter(|_| store.caches().is_active()) else {
-        return store.read_with(tenant, async |tx| list(tx, filter, after, limit).await).await;
+        return from_database().await;
     };
-    let days = days(store, tenant, day_of((from - MAX_LENGTH).timestamp()), day_of(to.timestamp() - 1)).await?;
+    let first = day_of((from - MAX_LENGTH).timestamp());
+    let Some(days) = cached_days(store, tenant, first, day_of(to.timestamp() - 1)).await? else {
+        return from_database().await;
+    };
     let mut rows: Vec<&appointment::Model> = days
         .iter()
         .flat_map(|day| day.appointments.iter())
@@ -137,13 +141,24 @@ pub async fn list_from_days(
 }
 
 /// The appointments starting on each UTC day `first..=last` (day numbers),
-/// in order: from the cache, the days it lacks read and kept.
-pub async fn days(store: &Store, tenant: TenantId, first: i64, last: i64) -> Result<Vec<Arc<DayAppointments>>> {
+/// in order: from the cache, the days it lacks read and kept; `None` when
+/// it lacks a day outside the days it keeps (`caches::kept_days`), which the
+/// caller then asks of the database directly.
+pub async fn cached_days(
+    store: &Store,
+    tenant: TenantId,
+    first: i64,
+    last: i64,
+) -> Result<Option<Vec<Arc<DayAppointments>>>> {
     let caches = store.caches();
     let cache = &caches.appointment_days;
     let mut found: Vec<Option<Arc<DayAppointments>>> = (first..=last).map(|day| cache.get(&(tenant, day))).collect();
     if found.iter().all(Option::is_some) {
-        return Ok(found.into_iter().flatten().collect());
+        return Ok(Some(found.into_iter().flatten().collect()));
+    }
+    let kept = super::caches::kept_days(day_of(Utc::now().timestamp()));
+    if (first..=last).zip(&found).any(|(day, entry)| entry.is_none() && !kept.contains(&day)) {
+        return Ok(None);
     }
     // Callers missing the same days at once would each read them: they load
     // one after another, and whoever waited finds what the one before loaded.
@@ -172,7 +187,7 @@ pub async fn days(store: &Store, tenant: TenantId, first: i64, last: i64) -> Res
             found[(day - first) as usize] = Some(entry);
         }
     }
-    Ok(found.into_iter().flatten().collect())
+    Ok(Some(found.into_iter().flatten().collect()))
 }
 
 /// Days read from the database in one query at most.

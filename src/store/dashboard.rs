@@ -49,8 +49,9 @@ pub struct StaffHours {
 
 /// Appointments starting in `[from, to)` (in `branch_id`, if given) by
 /// status, and the customers created in it. Days the caches lack are read
-/// (and kept); a branch's new customers are always read, as they depend on
-/// appointments at any time.
+/// (and kept) when they are near today; a period reaching beyond is added up
+/// by the database. A branch's new customers are always read, as they depend
+/// on appointments at any time.
 pub async fn period_totals(
     store: &Store,
     tenant: TenantId,
@@ -62,9 +63,16 @@ pub async fn period_totals(
     if from_second >= to_second {
         return Ok(PeriodTotals::default());
     }
-    if !store.caches().is_active() {
-        // Without the caches the database adds up (one GROUP BY), rather
-        // than sending every row of the period here.
+    let range = days_of(from_second, to_second);
+    let cached = if store.caches().is_active() {
+        appointments::cached_days(store, tenant, *range.start(), *range.end()).await?
+    } else {
+        None
+    };
+    let Some(appointment_days) = cached else {
+        // Without the caches (or for a period far from today, which they do
+        // not keep) the database adds up (one GROUP BY), rather than sending
+        // every row of the period here.
         return store
             .read_with(tenant, async |tx| {
                 let by_status = totals_by_status(tx, from, to, branch_id).await?;
@@ -75,9 +83,7 @@ pub async fn period_totals(
                 Ok(PeriodTotals { by_status, new_customers })
             })
             .await;
-    }
-    let range = days_of(from_second, to_second);
-    let appointment_days = appointments::days(store, tenant, *range.start(), *range.end()).await?;
+    };
     let new_customers = match branch_id {
         // Customers with an appointment in the branch at any time: read.
         Some(branch) => {

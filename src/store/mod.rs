@@ -164,7 +164,15 @@ impl TenantTx {
         if txn.get_database_backend() == DbBackend::Postgres && !changes.is_empty() {
             at_commit.notify(caches::CHANNEL, caches::payload(tenant, &changes));
         }
-        at_commit.send(&txn).await?;
+        if let Err(err) = at_commit.send(&txn).await {
+            // A conflict found at commit may come from cached configuration
+            // that another transaction changed (see `subscriptions::wanting`):
+            // the retry reads it again.
+            if matches!(err, Error::Conflict) {
+                caches.config.invalidate(&tenant);
+            }
+            return Err(err);
+        }
         commit_to_the_end(txn, _write_gate).await?;
         if !changes.is_empty() {
             caches.apply(tenant, &changes);

@@ -21,8 +21,8 @@ use crate::error::Result;
 /// back before; see `store::at_commit`).
 pub async fn record(tx: &TenantTx, event_type: EventType, payload: &str, request_id: &str) -> Result<WebhookEventId> {
     let event = insert(tx, event_type, payload, request_id);
-    for sub in subscriptions::wanting(tx, event_type).await? {
-        deliveries::schedule(tx, event.id, sub.id, event_type.as_str(), event.occur_time);
+    for subscription_id in subscriptions::wanting(tx, event_type).await? {
+        deliveries::schedule(tx, event.id, subscription_id, event_type.as_str(), event.occur_time);
     }
     Ok(WebhookEventId(event.id))
 }

@@ -347,6 +347,60 @@ async fn worker_claims_and_records_attempts(server: &TestServer) {
     assert_eq!((due.attempt_number(), due.schedule_position()), (2, 0));
 }
 
+/// An event goes to every subscription that exists when it commits, also
+/// one this replica's cached configuration has not heard of yet (written
+/// through another replica, whose notification is still on its way): the
+/// commit finds the tenant's subscriptions changed and the transaction runs
+/// again, reading them afresh.
+async fn an_event_reaches_a_subscription_the_cache_has_not_seen(server: &TestServer) {
+    use sea_orm::EntityTrait;
+    let tenant = server.tenant("Salon Unseen").await;
+    let first = create_subscription(server, &tenant.admin, subscription("https://a.example.com/", &[]))
+        .await
+        .subscription
+        .unwrap();
+    let store = &server.state.store;
+    let waiting = std::time::Instant::now();
+    while !store.caches().is_active() {
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(3), "the caches never came into use");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let cached = store.tenant_config(tenant.tenant_id()).await.unwrap();
+    assert_eq!(cached.subscriptions.active.len(), 1, "the cache holds the first subscription");
+    // The second one is written past this replica's change tracking, as
+    // another replica's would arrive: a copy of the first with its own id.
+    let first_id = uuid::Uuid::parse_str(&first.id).unwrap();
+    let mut row = askpro::store::entities::subscription::Entity::find_by_id((tenant.tenant_id().0, first_id))
+        .one(store.connection())
+        .await
+        .unwrap()
+        .unwrap();
+    row.id = uuid::Uuid::now_v7();
+    row.url = "https://b.example.com/".into();
+    let second_id = row.id.to_string();
+    askpro::store::entities::subscription::Entity::insert(askpro::store::all_set::<
+        askpro::store::entities::subscription::ActiveModel,
+        _,
+    >(row))
+    .exec_without_returning(store.connection())
+    .await
+    .unwrap();
+    let still_cached = store.caches().config.get(&tenant.tenant_id()).expect("the configuration is still cached");
+    assert_eq!(still_cached.subscriptions.active.len(), 1, "the cache has not heard of the second one");
+
+    let event_id = store
+        .write_with(tenant.tenant_id(), async |tx| {
+            outbox::record(tx, EventType::AppointmentCreated, r#"{"type":"appointment.created"}"#, "req-unseen").await
+        })
+        .await
+        .unwrap();
+    for id in [&first.id, &second_id] {
+        let listed = deliveries_of(server, &tenant.admin, id).await;
+        assert_eq!(listed.len(), 1, "subscription {id} gets the event");
+        assert_eq!(listed[0].event_id, event_id.to_string());
+    }
+}
+
 /// A replica with `webhook_delivery_enabled = false` only fills the outbox:
 /// its due deliveries stay pending for a replica with the worker on.
 async fn a_replica_without_the_worker_leaves_deliveries_pending(server: &TestServer) {
@@ -377,4 +431,5 @@ on_both_databases_with!(without_the_delivery_worker;
     list_deliveries_filters_and_pages,
     worker_claims_and_records_attempts,
     a_replica_without_the_worker_leaves_deliveries_pending,
+    an_event_reaches_a_subscription_the_cache_has_not_seen,
 );

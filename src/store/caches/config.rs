@@ -1,7 +1,7 @@
 //! A tenant's booking configuration: live branches, services, staff with
-//! the services they offer, weekly working hours and the tenant's region.
-//! Bookings and slot lists read it on every call; it changes a few times a
-//! day. Cached per tenant (see `caches`); a repository that writes any of
+//! the services they offer, weekly working hours, the tenant's region and
+//! its active webhook subscriptions. Bookings and slot lists read it on
+//! every call; it changes a few times a day. Cached per tenant (see `caches`); a repository that writes any of
 //! it marks its transaction with `Changes::config`.
 use std::collections::HashMap;
 
@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::store::TenantTx;
 use crate::store::entities::{branch, service};
 use crate::store::staff::StaffMember;
+use crate::store::subscriptions::{ActiveSubscriptions, active_subscriptions};
 
 /// One tenant's configuration as of one moment.
 #[derive(Debug, Default)]
@@ -27,6 +28,8 @@ pub struct TenantConfig {
     /// Whether one customer may have appointments at the same time (with
     /// different staff members); refused by default.
     pub allow_overlapping_customer_appointments: bool,
+    /// Who gets the tenant's webhook events (see `subscriptions::wanting`).
+    pub subscriptions: ActiveSubscriptions,
 }
 
 impl TenantConfig {
@@ -62,7 +65,7 @@ impl TenantConfig {
     }
 }
 
-/// Reads the tenant's whole booking configuration (six queries).
+/// Reads the tenant's whole booking configuration (seven queries).
 pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -96,6 +99,7 @@ pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
         .order_by_asc(working_hours::Column::StartMinute)
         .all(tx.conn())
         .await?;
+    let subscriptions = active_subscriptions(tx).await?;
     let mut config = TenantConfig {
         branches: branches.into_iter().map(|b| (b.id, b)).collect(),
         services: services.into_iter().map(|s| (s.id, s)).collect(),
@@ -104,6 +108,7 @@ pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
         region_code: tenant_row.region_code,
         time_zone: tenant_row.time_zone,
         allow_overlapping_customer_appointments: tenant_row.allow_overlapping_customer_appointments,
+        subscriptions,
     };
     for row in offered {
         if let Some(member) = config.staff.get_mut(&row.staff_id) {

@@ -284,6 +284,16 @@ const WARM_DAYS: i64 = 62;
 /// How many past days of appointments a warm-up fills (recent lists and
 /// dashboards).
 const WARM_DAYS_BEHIND: i64 = 31;
+/// The UTC days whose appointments the day cache reads in, around `today`
+/// (a day number): the last month and the next `WARM_DAYS`, what a warm-up
+/// fills and what lists, dashboards and slot lists mostly ask for. A call
+/// that lacks a day outside them is answered by the database instead (see
+/// `appointments::cached_days`), so paging through years of history
+/// neither reads whole days for a page nor pushes these out of the cache.
+pub(crate) fn kept_days(today: i64) -> std::ops::RangeInclusive<i64> {
+    today - WARM_DAYS_BEHIND..=today + WARM_DAYS
+}
+
 /// Tenants a warm-up fills at most (the configuration cache's bound).
 const WARM_TENANTS: u64 = 10_000;
 
@@ -334,8 +344,8 @@ pub async fn warm_tenant(store: &super::Store, tenant: TenantId) -> crate::error
     let now = chrono::Utc::now();
     super::calendar::load(store, tenant, &config, &staff, now, now + chrono::Duration::days(WARM_DAYS), now).await?;
     customers::warm(store, tenant, super::now(), customers::UPCOMING_LIMIT).await?;
-    let (first, last) = (days::day_of(now.timestamp()) - WARM_DAYS_BEHIND, days::day_of(now.timestamp()) + WARM_DAYS);
-    super::appointments::days(store, tenant, first, last).await?;
+    let kept = kept_days(days::day_of(now.timestamp()));
+    super::appointments::cached_days(store, tenant, *kept.start(), *kept.end()).await?;
     Ok(())
 }
 
