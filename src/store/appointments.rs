@@ -142,8 +142,9 @@ pub async fn list_from_days(
 
 /// The appointments starting on each UTC day `first..=last` (day numbers),
 /// in order: from the cache, the days it lacks read and kept; `None` when
-/// it lacks a day outside the days it keeps (`caches::kept_days`), which the
-/// caller then asks of the database directly.
+/// it lacks a day outside the days it always keeps (`caches::kept_days`)
+/// while it is nearly full, which the caller then asks of the database
+/// directly.
 pub async fn cached_days(
     store: &Store,
     tenant: TenantId,
@@ -157,7 +158,8 @@ pub async fn cached_days(
         return Ok(Some(found.into_iter().flatten().collect()));
     }
     let kept = super::caches::kept_days(day_of(Utc::now().timestamp()));
-    if (first..=last).zip(&found).any(|(day, entry)| entry.is_none() && !kept.contains(&day)) {
+    let lacks_far_day = (first..=last).zip(&found).any(|(day, entry)| entry.is_none() && !kept.contains(&day));
+    if lacks_far_day && !cache.has_room() {
         return Ok(None);
     }
     // Callers missing the same days at once would each read them: they load

@@ -190,6 +190,13 @@ where
         self.entries.invalidate_all();
     }
 
+    /// Whether the cache weighs less than nine tenths of its bound: an
+    /// entry stored now would not push others out.
+    pub fn has_room(&self) -> bool {
+        let bound = self.entries.policy().max_capacity().unwrap_or(u64::MAX);
+        self.entries.weighted_size() < bound / 10 * 9
+    }
+
     /// Whether `key` is cached (for tests and diagnosis; not a lookup).
     pub fn holds(&self, key: &K) -> bool {
         self.entries.contains_key(key)
@@ -222,6 +229,26 @@ mod tests {
         assert_eq!(cache.get(&1).as_deref(), Some(&"new"));
         cache.invalidate(&1);
         assert!(cache.get(&1).is_none());
+    }
+
+    #[test]
+    fn a_cache_has_room_until_nine_tenths_of_its_bound_are_taken() {
+        let cache: KeyedCache<u32, Vec<u8>> = KeyedCache::weighted(
+            "test_rows",
+            100,
+            Duration::from_secs(60),
+            Arc::new(Switch::new(true, true)),
+            |rows: &Vec<u8>| rows.len() as u32,
+        );
+        assert!(cache.has_room());
+        for key in 0..8 {
+            cache.store(key, Arc::new(vec![0; 10]), cache.ticket(&key));
+        }
+        cache.entries.run_pending_tasks();
+        assert!(cache.has_room(), "80 of 100 taken");
+        cache.store(8, Arc::new(vec![0; 10]), cache.ticket(&8));
+        cache.entries.run_pending_tasks();
+        assert!(!cache.has_room(), "90 of 100 taken");
     }
 
     #[test]

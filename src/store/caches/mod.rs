@@ -284,12 +284,13 @@ const WARM_DAYS: i64 = 62;
 /// How many past days of appointments a warm-up fills (recent lists and
 /// dashboards).
 const WARM_DAYS_BEHIND: i64 = 31;
-/// The UTC days whose appointments the day cache reads in, around `today`
-/// (a day number): the last month and the next `WARM_DAYS`, what a warm-up
-/// fills and what lists, dashboards and slot lists mostly ask for. A call
-/// that lacks a day outside them is answered by the database instead (see
-/// `appointments::cached_days`), so paging through years of history
-/// neither reads whole days for a page nor pushes these out of the cache.
+/// The UTC days whose appointments the day cache always reads in, around
+/// `today` (a day number): the last month and the next `WARM_DAYS`, what a
+/// warm-up fills and what lists, dashboards and slot lists mostly ask for.
+/// Other days are read in while the cache has room; once it is nearly full,
+/// a call that lacks one is answered by the database instead (see
+/// `appointments::cached_days`), so paging through years of history neither
+/// reads whole days for each page nor pushes these out of the cache.
 pub(crate) fn kept_days(today: i64) -> std::ops::RangeInclusive<i64> {
     today - WARM_DAYS_BEHIND..=today + WARM_DAYS
 }
