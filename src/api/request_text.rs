@@ -11,6 +11,7 @@
 //! Hand-written because no crate walks the protobuf wire format with a
 //! descriptor without decoding into a dynamic message first; walking the
 //! bytes allocates nothing on the hot path.
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use prost_reflect::{DescriptorPool, Kind, MessageDescriptor};
@@ -35,9 +36,21 @@ pub struct BadText {
     pub description: &'static str,
 }
 
-/// The message type's descriptor, if it is one of the contracts'.
+/// The descriptors of the messages a method of the contracts takes, by full
+/// name. The generated clients decode through the same codec; answers are
+/// not requests and are not checked (a list of slots would be walked again
+/// by the client for nothing).
+static REQUESTS: LazyLock<HashMap<String, MessageDescriptor>> = LazyLock::new(|| {
+    let Some(pool) = POOL.as_ref() else { return HashMap::new() };
+    pool.services()
+        .flat_map(|service| service.methods().map(|method| method.input()).collect::<Vec<_>>())
+        .map(|input| (input.full_name().to_owned(), input))
+        .collect()
+});
+
+/// The descriptor of a message type a method takes, if it is one.
 pub fn descriptor(full_name: &str) -> Option<MessageDescriptor> {
-    POOL.as_ref()?.get_message_by_name(full_name)
+    REQUESTS.get(full_name).cloned()
 }
 
 /// Checks every string field of the encoded `message`. Bytes that are not a

@@ -122,22 +122,26 @@ pub async fn list_from_days(
     let Some(days) = cached_days(store, tenant, first, day_of(to.timestamp() - 1)).await? else {
         return from_database().await;
     };
-    let mut rows: Vec<&appointment::Model> = days
+    // Days are in order and each is ordered by (start, id), so the rows
+    // come in the list's order: the page is the first `limit` that match,
+    // and no more of the range is looked at.
+    let earliest_start = from - MAX_LENGTH;
+    Ok(days
         .iter()
-        .flat_map(|day| day.appointments.iter())
+        .flat_map(|day| day.appointments())
         .filter(|row| {
             row.end_time > from
                 && row.start_time < to
-                && row.start_time > from - MAX_LENGTH
+                && row.start_time > earliest_start
                 && (filter.staff_ids.is_empty() || filter.staff_ids.contains(&row.staff_id))
                 && filter.customer_id.is_none_or(|id| row.customer_id == id)
                 && filter.branch_id.is_none_or(|id| row.branch_id == id)
                 && (filter.statuses.is_empty() || filter.statuses.contains(&row.status))
                 && after.is_none_or(|key| (row.start_time, row.id) > key)
         })
-        .collect();
-    rows.sort_unstable_by_key(|row| (row.start_time, row.id));
-    Ok(rows.into_iter().take(limit as usize).cloned().collect())
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .cloned()
+        .collect())
 }
 
 /// The appointments starting on each UTC day `first..=last` (day numbers),
@@ -179,12 +183,12 @@ pub async fn cached_days(
         // Tickets before the read: a change committed after them voids the store.
         let tickets: Vec<_> = run.iter().map(|day| cache.ticket(&(tenant, *day))).collect();
         let rows = store.read_with(tenant, async |tx| starting_within(tx, low, high).await).await?;
-        let mut by_day: std::collections::HashMap<i64, DayAppointments> = Default::default();
+        let mut by_day: std::collections::HashMap<i64, Vec<appointment::Model>> = Default::default();
         for row in rows {
-            by_day.entry(day_of(row.start_time.timestamp())).or_default().appointments.push(row);
+            by_day.entry(day_of(row.start_time.timestamp())).or_default().push(row);
         }
         for (day, ticket) in run.iter().zip(tickets) {
-            let entry = Arc::new(by_day.remove(day).unwrap_or_default());
+            let entry = Arc::new(DayAppointments::new(by_day.remove(day).unwrap_or_default()));
             cache.store((tenant, *day), entry.clone(), ticket);
             found[(day - first) as usize] = Some(entry);
         }

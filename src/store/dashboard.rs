@@ -89,7 +89,7 @@ pub async fn period_totals(
         Some(branch) => {
             store.read_with(tenant, async |tx| customers::count_created_in_branch(tx, from, to, branch).await).await?
         }
-        None => customer_days(store, tenant, range)
+        None => customer_days(store, tenant, range.clone())
             .await?
             .iter()
             .flat_map(|day| day.created.iter())
@@ -97,12 +97,26 @@ pub async fn period_totals(
             .count() as u64,
     };
     let mut by_status: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for row in appointment_days.iter().flat_map(|day| day.appointments.iter()) {
-        let start = row.start_time.timestamp();
-        if (from_second..to_second).contains(&start) && branch_id.is_none_or(|branch| branch == row.branch_id) {
-            let total = by_status.entry(row.status.as_str()).or_default();
-            total.0 += 1;
-            total.1 += row.end_time.timestamp() - start;
+    for (day, appointments) in range.zip(&appointment_days) {
+        // A day the period covers whole adds its totals; a day cut by the
+        // period's edge (a local week starts mid-UTC-day) its rows inside.
+        if from_second <= start_of(day) && start_of(day + 1) <= to_second {
+            for total in appointments.totals() {
+                if branch_id.is_none_or(|branch| branch == total.branch_id) {
+                    let sum = by_status.entry(total.status.as_str()).or_default();
+                    sum.0 += total.count;
+                    sum.1 += total.booked_seconds;
+                }
+            }
+            continue;
+        }
+        for row in appointments.appointments() {
+            let start = row.start_time.timestamp();
+            if (from_second..to_second).contains(&start) && branch_id.is_none_or(|branch| branch == row.branch_id) {
+                let sum = by_status.entry(row.status.as_str()).or_default();
+                sum.0 += 1;
+                sum.1 += row.end_time.timestamp() - start;
+            }
         }
     }
     Ok(PeriodTotals {

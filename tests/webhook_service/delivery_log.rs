@@ -365,7 +365,17 @@ async fn an_event_reaches_a_subscription_the_cache_has_not_seen(server: &TestSer
         assert!(waiting.elapsed() < std::time::Duration::from_secs(3), "the caches never came into use");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    let cached = store.tenant_config(tenant.tenant_id()).await.unwrap();
+    // This replica also hears its own notification of the first
+    // subscription, which forgets the configuration whenever it arrives:
+    // read it until it stays cached.
+    let cached = loop {
+        let cached = store.tenant_config(tenant.tenant_id()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if store.caches().config.get(&tenant.tenant_id()).is_some() {
+            break cached;
+        }
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(5), "the configuration never stayed cached");
+    };
     assert_eq!(cached.subscriptions.active.len(), 1, "the cache holds the first subscription");
     // The second one is written past this replica's change tracking, as
     // another replica's would arrive: a copy of the first with its own id.

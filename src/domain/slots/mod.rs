@@ -100,13 +100,18 @@ pub fn available_slots(query: &SlotQuery, calendars: &[StaffCalendar]) -> Vec<Sl
             // On a day whose clock changes, wall times up to the change's size
             // outside the shift's own can fall inside its real time.
             let widen = clock_change_minutes(&query.time_zone, date);
+            let steady = steady_clock(&query.time_zone, date);
             for (open_start, open_end, first_minute, last_minute) in open_intervals(&query.time_zone, calendar, date) {
                 let step = query.rules.slot_step as i32;
                 let first_minute = (first_minute - widen).max(0);
                 let last_minute = (last_minute + widen).min(1440);
                 let mut minute = (first_minute + step - 1).div_euclid(step) * step;
                 while minute < last_minute {
-                    for start in wall_time_instants(&query.time_zone, date, minute) {
+                    let instants = match steady {
+                        Some(clock) => [Some(clock.instant(minute)), None],
+                        None => wall_time_instants(&query.time_zone, date, minute),
+                    };
+                    for start in instants.into_iter().flatten() {
                         let end = start + query.rules.duration * 60;
                         let fits = start >= open_start && end <= open_end;
                         let wanted = start >= earliest && start < latest;
@@ -212,14 +217,46 @@ fn boundary(tz: &TimeZone, date: Date, minute: i32) -> Option<i64> {
 
 /// Every real instant at which the wall clock shows `minute` on `date`:
 /// none in a gap, two in a fold.
-fn wall_time_instants(tz: &TimeZone, date: Date, minute: i32) -> Vec<i64> {
-    let Some(dt) = wall_time(date, minute) else { return Vec::new() };
+fn wall_time_instants(tz: &TimeZone, date: Date, minute: i32) -> [Option<i64>; 2] {
+    let Some(dt) = wall_time(date, minute) else { return [None, None] };
     let at = |offset: jiff::tz::Offset| offset.to_timestamp(dt).ok().map(|t| t.as_second());
     match tz.to_ambiguous_timestamp(dt).offset() {
-        AmbiguousOffset::Unambiguous { offset } => at(offset).into_iter().collect(),
-        AmbiguousOffset::Gap { .. } => Vec::new(),
-        AmbiguousOffset::Fold { before, after } => at(before).into_iter().chain(at(after)).collect(),
+        AmbiguousOffset::Unambiguous { offset } => [at(offset), None],
+        AmbiguousOffset::Gap { .. } => [None, None],
+        AmbiguousOffset::Fold { before, after } => [at(before), at(after)],
     }
+}
+
+/// A local day on which the clock keeps one offset: each wall time is one
+/// instant, found by subtraction. (A time-zone lookup per candidate slot was
+/// the slot list's largest cost, measured with perf under `askpro bench`.)
+#[derive(Clone, Copy)]
+struct SteadyClock {
+    /// The day's midnight read as if it were UTC.
+    civil_midnight: i64,
+    offset_seconds: i64,
+}
+
+impl SteadyClock {
+    fn instant(self, minute: i32) -> i64 {
+        self.civil_midnight - self.offset_seconds + i64::from(minute) * 60
+    }
+}
+
+/// The day's clock, when no transition of the zone falls within two days of
+/// it either side (offsets are within ±26 hours, so every instant of the day
+/// lies inside that window); `None` near a clock change, where each wall time
+/// is looked up.
+fn steady_clock(tz: &TimeZone, date: Date) -> Option<SteadyClock> {
+    const DAY: i64 = 86_400;
+    let civil_midnight = jiff::tz::Offset::UTC.to_timestamp(wall_time(date, 0)?).ok()?.as_second();
+    let window_start = Timestamp::from_second(civil_midnight - 2 * DAY).ok()?;
+    let next_change = tz.following(window_start).next().map(|change| change.timestamp().as_second());
+    if next_change.is_some_and(|at| at < civil_midnight + 3 * DAY) {
+        return None;
+    }
+    let offset_seconds = i64::from(tz.to_offset(window_start).seconds());
+    Some(SteadyClock { civil_midnight, offset_seconds })
 }
 
 fn wall_time(date: Date, minute: i32) -> Option<DateTime> {
@@ -440,5 +477,32 @@ mod tests {
         let order: Vec<(i64, u128)> = slots.iter().map(|s| (s.start, s.staff_id.as_u128())).collect();
         let t = instant("2026-06-01T09:00:00Z");
         assert_eq!(order, vec![(t, 1), (t, 2), (t + 1800, 1), (t + 1800, 2)]);
+    }
+
+    #[test]
+    fn a_steady_day_reads_every_wall_time_as_the_zone_lookup_does() {
+        let mut steady_days = 0;
+        for zone in ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"] {
+            let tz = TimeZone::get(zone).unwrap();
+            let mut date = jiff::civil::date(2026, 1, 1);
+            while date.year() == 2026 {
+                if let Some(clock) = steady_clock(&tz, date) {
+                    steady_days += 1;
+                    for minute in (0..1440).step_by(5) {
+                        assert_eq!(
+                            [Some(clock.instant(minute)), None],
+                            wall_time_instants(&tz, date, minute),
+                            "{zone} {date} {minute}"
+                        );
+                    }
+                }
+                date = date.tomorrow().unwrap();
+            }
+        }
+        // Most days are steady; the ones near a clock change are not.
+        assert!(steady_days > 5 * 365 - 4 * 10, "{steady_days}");
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        assert!(steady_clock(&berlin, jiff::civil::date(2026, 3, 29)).is_none());
+        assert!(steady_clock(&berlin, jiff::civil::date(2026, 10, 25)).is_none());
     }
 }
