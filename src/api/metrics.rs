@@ -44,7 +44,7 @@ fn record_pool(state: &AppState) {
     let idle = idle as f64;
     metrics::gauge!(names::DB_POOL_CONNECTIONS, "state" => "idle").set(idle);
     metrics::gauge!(names::DB_POOL_CONNECTIONS, "state" => "in_use").set(f64::from(size) - idle);
-    metrics::gauge!(names::DB_POOL_MAX_CONNECTIONS).set(f64::from(state.config.database_max_connections.max(1)));
+    metrics::gauge!(names::DB_POOL_MAX_CONNECTIONS).set(f64::from(state.config.database_pool_size()));
 }
 
 /// Active holds and waiting webhook deliveries, over all tenants.

@@ -236,7 +236,7 @@ impl Store {
         }
         let mut options = ConnectOptions::new(url);
         options
-            .max_connections(config.database_max_connections.max(1))
+            .max_connections(config.database_pool_size())
             .min_connections(if is_sqlite { 1 } else { 0 })
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))

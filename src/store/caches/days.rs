@@ -50,6 +50,8 @@ impl DayAppointments {
     /// The day of `rows`, which all start on it (in any order).
     pub fn new(mut rows: Vec<appointment::Model>) -> Self {
         rows.sort_unstable_by_key(|row| (row.start_time, row.id));
+        // Kept for as long as the day is cached: no spare capacity.
+        rows.shrink_to_fit();
         let mut totals: Vec<DayTotal> = Vec::new();
         for row in &rows {
             let seconds = row.end_time.timestamp() - row.start_time.timestamp();
