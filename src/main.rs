@@ -10,6 +10,7 @@ use askpro::seed::{DemoSeed, seed_demo};
 use askpro::store::Store;
 use askpro::{server, telemetry};
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 
 /// mimalloc rather than the system allocator: measured with `askpro bench`
 /// (docs/benchmarks.md), it returns freed memory to the system where glibc's
@@ -32,7 +33,6 @@ fn keep_huge_pages_out() {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
-use secrecy::ExposeSecret;
 
 #[derive(Parser)]
 #[command(name = "askpro", version, about = "Appointment-booking backend for AI phone assistants")]

@@ -97,25 +97,25 @@ pub async fn period_totals(
             .count() as u64,
     };
     let mut by_status: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let mut add = |status, count, booked_seconds| {
+        let sum: &mut (i64, i64) = by_status.entry(status).or_default();
+        sum.0 += count;
+        sum.1 += booked_seconds;
+    };
+    let in_branch = |id: Uuid| branch_id.is_none_or(|branch| branch == id);
     for (day, appointments) in range.zip(&appointment_days) {
         // A day the period covers whole adds its totals; a day cut by the
         // period's edge (a local week starts mid-UTC-day) its rows inside.
         if from_second <= start_of(day) && start_of(day + 1) <= to_second {
-            for total in appointments.totals() {
-                if branch_id.is_none_or(|branch| branch == total.branch_id) {
-                    let sum = by_status.entry(total.status.as_str()).or_default();
-                    sum.0 += total.count;
-                    sum.1 += total.booked_seconds;
-                }
+            for total in appointments.totals().iter().filter(|total| in_branch(total.branch_id)) {
+                add(total.status.as_str(), total.count, total.booked_seconds);
             }
             continue;
         }
         for row in appointments.appointments() {
             let start = row.start_time.timestamp();
-            if (from_second..to_second).contains(&start) && branch_id.is_none_or(|branch| branch == row.branch_id) {
-                let sum = by_status.entry(row.status.as_str()).or_default();
-                sum.0 += 1;
-                sum.1 += row.end_time.timestamp() - start;
+            if (from_second..to_second).contains(&start) && in_branch(row.branch_id) {
+                add(row.status.as_str(), 1, row.end_time.timestamp() - start);
             }
         }
     }

@@ -99,8 +99,8 @@ pub fn available_slots(query: &SlotQuery, calendars: &[StaffCalendar]) -> Vec<Sl
         for date in local_dates(&query.time_zone, earliest, latest) {
             // On a day whose clock changes, wall times up to the change's size
             // outside the shift's own can fall inside its real time.
-            let widen = clock_change_minutes(&query.time_zone, date);
             let steady = steady_clock(&query.time_zone, date);
+            let widen = if steady.is_some() { 0 } else { clock_change_minutes(&query.time_zone, date) };
             for (open_start, open_end, first_minute, last_minute) in open_intervals(&query.time_zone, calendar, date) {
                 let step = query.rules.slot_step as i32;
                 let first_minute = (first_minute - widen).max(0);
