@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod layers;
 pub mod metrics;
 pub mod operations;
+pub mod process_usage;
 pub mod proto;
 pub mod rate_limit;
 pub mod seed;

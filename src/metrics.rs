@@ -37,6 +37,17 @@ pub const HOLDS_ACTIVE: &str = "askpro_holds_active";
 /// (database, redis).
 pub const DEPENDENCY_UP: &str = "askpro_dependency_up";
 
+/// Statements this process sent to the database (transaction control not
+/// counted): a cost per call that does not depend on the machine's load.
+pub const DB_STATEMENTS_TOTAL: &str = "askpro_db_statements_total";
+/// Cache warm-ups finished (at start, or asked for by `askpro warm-caches`).
+pub const CACHE_WARM_UPS_TOTAL: &str = "askpro_cache_warm_ups_total";
+/// CPU time (user + system) of the server process, in seconds (the name every
+/// Prometheus client library uses for it).
+pub const PROCESS_CPU_SECONDS_TOTAL: &str = "process_cpu_seconds_total";
+/// Resident memory of the server process, in bytes.
+pub const PROCESS_RESIDENT_MEMORY_BYTES: &str = "process_resident_memory_bytes";
+
 /// Webhook deliveries waiting for an attempt (due now or scheduled), over all tenants.
 pub const WEBHOOK_OUTBOX_DEPTH: &str = "askpro_webhook_outbox_depth";
 /// Webhook delivery attempts, by `outcome` (succeeded, failed, dead_lettered, gone).
@@ -87,11 +98,41 @@ fn describe() {
     describe_gauge!(DEPENDENCY_UP, "1 while a dependency passes its health check, by component");
     describe_gauge!(WEBHOOK_OUTBOX_DEPTH, "webhook deliveries waiting for an attempt, over all tenants");
     describe_counter!(WEBHOOK_DELIVERIES_TOTAL, "webhook delivery attempts, by outcome");
+    describe_counter!(DB_STATEMENTS_TOTAL, "statements sent to the database (BEGIN and COMMIT not counted)");
+    describe_counter!(CACHE_WARM_UPS_TOTAL, "cache warm-ups finished");
 }
 
 /// The Prometheus text exposition of every metric.
 pub fn render() -> String {
     let handle = handle();
+    metrics::counter!(DB_STATEMENTS_TOTAL).absolute(crate::store::statements_sent());
     handle.run_upkeep();
-    handle.render()
+    let mut page = handle.render();
+    append_process_usage(&mut page);
+    page
+}
+
+/// The process's CPU seconds and resident bytes, read when the page is
+/// rendered. Written as text: the recorder's counters hold whole numbers,
+/// and CPU seconds are fractional.
+fn append_process_usage(page: &mut String) {
+    use std::fmt::Write;
+    if !page.is_empty() && !page.ends_with('\n') {
+        page.push('\n');
+    }
+    if let Some(cpu) = crate::process_usage::cpu_time() {
+        let _ = write!(
+            page,
+            "# HELP {PROCESS_CPU_SECONDS_TOTAL} CPU time (user + system) of the process in seconds\n\
+             # TYPE {PROCESS_CPU_SECONDS_TOTAL} counter\n{PROCESS_CPU_SECONDS_TOTAL} {}\n",
+            cpu.as_secs_f64()
+        );
+    }
+    if let Some(bytes) = crate::process_usage::resident_bytes() {
+        let _ = write!(
+            page,
+            "# HELP {PROCESS_RESIDENT_MEMORY_BYTES} resident memory of the process in bytes\n\
+             # TYPE {PROCESS_RESIDENT_MEMORY_BYTES} gauge\n{PROCESS_RESIDENT_MEMORY_BYTES} {bytes}\n"
+        );
+    }
 }

@@ -527,5 +527,18 @@ async fn metrics_count_calls_by_method_and_status_with_latency_histograms() {
         sample(s, "askpro_cache_hits_total", &[("cache", "api_key")]).map_or(0.0, number)
     };
     assert!(hits(&after) - hits(&before) >= 3.0, "the API key is served from the cache");
+    // The NOT_FOUND lookup read the database: the statement count moved.
+    let statements = |s: &prometheus_parse::Scrape| {
+        number(sample(s, "askpro_db_statements_total", &[]).expect("askpro_db_statements_total"))
+    };
+    assert!(statements(&after) > statements(&before), "statements are counted");
+    if cfg!(target_os = "linux") {
+        let cpu = |s: &prometheus_parse::Scrape| {
+            number(sample(s, "process_cpu_seconds_total", &[]).expect("process_cpu_seconds_total"))
+        };
+        assert!(cpu(&after) >= cpu(&before) && cpu(&after) > 0.0);
+        let rss = number(sample(&after, "process_resident_memory_bytes", &[]).expect("process_resident_memory_bytes"));
+        assert!(rss > 1_000_000.0, "{rss}");
+    }
     server.stop().await;
 }

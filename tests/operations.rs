@@ -399,3 +399,59 @@ fn log_checks_detect_secrets_and_non_json_lines() {
     assert!(std::panic::catch_unwind(|| assert_json_lines("plain text", "text log")).is_err());
     assert!(std::panic::catch_unwind(|| assert_json_lines("", "empty log")).is_err());
 }
+
+// ---------------------------------------------------------------------------
+// e. bench --spawn-server
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_with_a_spawned_server_reports_the_servers_own_usage() {
+    let workdir = Workdir::new();
+    let args = [
+        "bench",
+        "--spawn-server",
+        "--json",
+        "--staff",
+        "2",
+        "--customers",
+        "50",
+        "--appointments",
+        "200",
+        "--concurrency",
+        "2",
+        "--duration-secs",
+        "1",
+        "--warmup-secs",
+        "0",
+        "--operations",
+        "FindCustomerByPhone",
+    ];
+    let done = workdir.run(&args, "bench").await;
+    assert!(done.status.success(), "bench: {}\n{}", done.status, done.stderr);
+    let report: serde_json::Value = serde_json::from_str(&done.stdout).expect("one JSON report");
+    let server = report["server"].as_str().expect("server");
+    assert!(server.contains("started by the bench"), "{server}");
+    let measured = |name: &str| {
+        let result = report["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["operation"] == name)
+            .unwrap_or_else(|| panic!("{name} is reported"));
+        result["measurement"].clone()
+    };
+    let find = measured("FindCustomerByPhone");
+    assert!(find["calls"].as_u64().expect("calls") > 0, "{find}");
+    assert_eq!(find["errors"], serde_json::json!({}), "{find}");
+    // Read from the spawned server's /metrics page: its statements, CPU and memory.
+    assert!(find["statements_per_call"].as_f64().is_some(), "{find}");
+    if cfg!(target_os = "linux") {
+        assert!(find["cpu_us_per_call"].as_f64().expect("cpu") > 0.0, "{find}");
+        assert!(find["rss_mb"].as_f64().expect("rss") > 1.0, "{find}");
+    }
+    // The raw insert runs in the bench process, not through the server.
+    assert!(measured("raw insert tx")["calls"].as_u64().expect("calls") > 0);
+    // The spawned server was stopped: nothing listens at its address any more.
+    let address = server.split_whitespace().find(|w| w.starts_with("http://")).expect("address");
+    let port: u16 = address.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the server at {address} still answers");
+}

@@ -6,8 +6,10 @@
 //!
 //! By default the server runs in this process, on 127.0.0.1:0 over a fresh
 //! database (SQLite file, or a new PostgreSQL database that is dropped at the
-//! end, even after an error or Ctrl-C). With `--target` it measures a running
-//! server instead.
+//! end, even after an error or Ctrl-C). With `--spawn-server` the server runs
+//! as a process of its own on that database, so its CPU and memory are
+//! reported apart from the bench client. With `--target` it measures a
+//! running server instead.
 //!
 //! Errors: this is a command, not the service, so it uses `anyhow` (with
 //! context) rather than the crate's gRPC-mapped `Error`; failed *calls* are
@@ -15,7 +17,8 @@
 //!
 //! Layout: `options` (CLI), `database` (provisioning), `layout` (where the
 //! seeded appointments go), `seed` (writing them), `ops` (the measured
-//! calls), `runner` (concurrency and percentiles), `report` (output).
+//! calls), `runner` (concurrency and percentiles), `usage` (what the server
+//! used), `server_process` (`--spawn-server`), `report` (output).
 pub mod credentials;
 pub mod database;
 mod floor;
@@ -25,7 +28,9 @@ pub mod options;
 pub mod report;
 pub mod runner;
 pub mod seed;
+mod server_process;
 pub mod staleness;
+pub mod usage;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,6 +47,8 @@ use self::ops::{Op, Workload};
 pub use self::options::BenchArgs;
 use self::report::{OpResult, Report};
 use self::seed::{Size, TenantMaker};
+use self::server_process::ServerProcess;
+use self::usage::ServerUsage;
 use crate::config::Config;
 use crate::server;
 use crate::store::Store;
@@ -89,7 +96,7 @@ async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> a
     // The two-replica variant: a second server on the same database.
     let second = if args.replicas == 2 {
         anyhow::ensure!(
-            args.target.is_none() && database.url().starts_with("postgres"),
+            args.target.is_none() && !args.spawn_server && database.url().starts_with("postgres"),
             "--replicas 2 needs an in-process run on PostgreSQL (--database-url postgres://...)"
         );
         let state = server::prepare(config.clone()).await.context("preparing the second in-process server")?;
@@ -98,28 +105,33 @@ async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> a
     } else {
         None
     };
-    let (server, store, address, server_description) = match &args.target {
+    let (in_process, store, mut side) = match &args.target {
+        None if args.spawn_server => {
+            let store = Store::connect(&config).await.context("connecting to the bench database")?;
+            store.migrate().await.context("migrating the bench database")?;
+            let side =
+                ServerSide::Spawned { database_url: database.url().to_owned(), caches: config.caches, process: None };
+            (None, store, side)
+        }
         None => {
             let state = server::prepare(config).await.context("preparing the in-process server")?;
             let store = state.store.clone();
             let running = InProcessServer::start(state).await?;
             let address = format!("http://{}", running.addr);
-            let workers = tokio::runtime::Handle::current().metrics().num_workers();
-            let description = format!(
-                "in-process on {address}: the client load and the server share this process's tokio runtime \
-                 ({workers} worker threads)"
-            );
-            (Some(running), store, address, description)
+            (Some(running), store, ServerSide::InProcess { address })
         }
         Some(target) => {
             let store = Store::connect(&config).await.context("connecting to the target server's database")?;
-            (None, store, target.clone(), format!("target {target} (another process)"))
+            (None, store, ServerSide::Target { address: target.clone() })
         }
     };
     let second_replica = second.as_ref().map(|(running, store)| (store, format!("http://{}", running.addr)));
-    let outcome = bench(args, &store, &address, server_description, database, second_replica).await;
-    if let Some(server) = server {
+    let outcome = bench(args, &store, &mut side, database, second_replica).await;
+    if let Some(server) = in_process {
         server.stop().await;
+    }
+    if let ServerSide::Spawned { process: Some(process), .. } = side {
+        process.stop().await;
     }
     if let Some((server, _)) = second {
         server.stop().await;
@@ -127,24 +139,102 @@ async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> a
     outcome
 }
 
+/// The server under test: where it is, and how its usage is read.
+enum ServerSide {
+    InProcess {
+        address: String,
+    },
+    Target {
+        address: String,
+    },
+    /// `--spawn-server`: started once the tenant is seeded.
+    Spawned {
+        database_url: String,
+        caches: bool,
+        process: Option<ServerProcess>,
+    },
+}
+
+impl ServerSide {
+    /// Where calls go, once the server runs; before seeding a spawned server
+    /// has none yet.
+    fn address(&self) -> Option<&str> {
+        match self {
+            Self::InProcess { address } | Self::Target { address } => Some(address),
+            Self::Spawned { process, .. } => process.as_ref().map(|process| process.address.as_str()),
+        }
+    }
+
+    /// Makes the seeded `tenant` warm in the server's caches (starting a
+    /// spawned server, which warms on start) and answers the address to call.
+    async fn ready(&mut self, store: &Store, tenant: crate::domain::ids::TenantId) -> anyhow::Result<String> {
+        match self {
+            // A server warms its caches when it starts; the tenant was seeded
+            // after that, so they are warmed now, as `askpro warm-caches` would.
+            Self::InProcess { address } => {
+                crate::store::caches::warm_tenant(store, tenant).await.context("warming the caches")?;
+                Ok(address.clone())
+            }
+            Self::Target { address } => {
+                crate::store::caches::request_warm_up(store).await.context("asking to warm the caches")?;
+                Ok(address.clone())
+            }
+            Self::Spawned { database_url, caches, process } => {
+                eprintln!("starting `askpro serve` on the bench database ...");
+                let started = ServerProcess::start(database_url, *caches).await?;
+                let address = started.address.clone();
+                *process = Some(started);
+                Ok(address)
+            }
+        }
+    }
+
+    fn usage(&self) -> anyhow::Result<ServerUsage> {
+        match self {
+            Self::InProcess { .. } => Ok(ServerUsage::ThisProcess),
+            Self::Target { address } => ServerUsage::metrics_page(address),
+            Self::Spawned { .. } => ServerUsage::metrics_page(self.address().unwrap_or_default()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::InProcess { address } => {
+                let workers = tokio::runtime::Handle::current().metrics().num_workers();
+                format!(
+                    "in-process on {address}: the client load and the server share this process's tokio runtime \
+                     ({workers} worker threads); cpu and rss include the bench client"
+                )
+            }
+            Self::Target { address } => format!("target {address} (another process; usage from its /metrics page)"),
+            Self::Spawned { process, .. } => {
+                let pid = process.as_ref().and_then(ServerProcess::pid).map_or("?".to_owned(), |pid| pid.to_string());
+                let address = self.address().unwrap_or_default();
+                format!(
+                    "`askpro serve` started by the bench on {address} (pid {pid}); cpu and rss are the server's alone"
+                )
+            }
+        }
+    }
+}
+
 async fn bench(
     args: &BenchArgs,
     store: &Store,
-    address: &str,
-    server_description: String,
+    side: &mut ServerSide,
     database: &BenchDatabase,
     second_replica: Option<(&Store, String)>,
 ) -> anyhow::Result<Report> {
     let db = store.connection().clone();
     database::create_scratch_table(&db).await.context("creating the scratch table")?;
-    let outcome = seed_and_measure(args, store, address, second_replica).await;
+    let outcome = seed_and_measure(args, store, side, second_replica).await;
     // Also after an error: against a target server the table would stay.
     let dropped = database::drop_scratch_table(&db).await.context("dropping the scratch table");
     let measured = outcome?;
     dropped?;
     let mut report = Report {
         started_at: measured.started_at,
-        server: server_description,
+        server: side.describe(),
         database: database.describe(),
         database_version: database::server_version(&db).await,
         cores: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
@@ -182,13 +272,12 @@ const STALENESS_TRIALS: usize = 50;
 async fn seed_and_measure(
     args: &BenchArgs,
     store: &Store,
-    address: &str,
+    side: &mut ServerSide,
     second_replica: Option<(&Store, String)>,
 ) -> anyhow::Result<Measured> {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let load_average_before = report::load_average();
     let concurrency = args.concurrency as usize;
-    let channels = connect(address, concurrency.min(MAX_CHANNELS)).await?;
 
     let size = Size {
         staff: args.staff as usize,
@@ -196,19 +285,18 @@ async fn seed_and_measure(
         appointments: args.appointments as usize,
     };
     eprintln!("seeding {} staff, {} customers, {} appointments ...", size.staff, size.customers, size.appointments);
-    let maker = match &args.platform_key {
-        Some(platform_key) if args.target.is_some() => TenantMaker::Api { channel: channels[0].clone(), platform_key },
+    let maker = match (&args.platform_key, &side) {
+        (Some(platform_key), ServerSide::Target { address }) => {
+            TenantMaker::Api { channel: connect(address, 1).await?.remove(0), platform_key }
+        }
         _ => TenantMaker::Store,
     };
     let (fixture, seeding) = seed::seed(store, maker, size).await.context("seeding the bench tenant")?;
     eprintln!("seeded in {:.1} s (tenant {})", seeding.total.as_secs_f64(), fixture.tenant_id);
-    // A server warms its caches when it starts; the tenant was seeded after
-    // that, so they are warmed now, as `askpro warm-caches` would.
     let tenant = crate::domain::ids::TenantId(fixture.tenant_id);
-    match &args.target {
-        None => crate::store::caches::warm_tenant(store, tenant).await.context("warming the caches")?,
-        Some(_) => drop(crate::store::caches::request_warm_up(store).await.context("asking to warm the caches")?),
-    }
+    let address = side.ready(store, tenant).await?;
+    let usage = side.usage()?;
+    let channels = connect(&address, concurrency.min(MAX_CHANNELS)).await?;
     let free_slots = fixture.free_slots.len();
     let credentials = Credentials::new(&fixture.agent_key, None)?;
     let fixture = Arc::new(fixture);
@@ -230,13 +318,8 @@ async fn seed_and_measure(
             continue;
         }
         let callers = (0..concurrency).map(|index| workload.caller(op, index)).collect();
-        let mut measurement = runner::measure(callers, warmup, duration).await?;
-        if args.target.is_some() {
-            // These see this process (the bench client), not the target server.
-            measurement.statements_per_call = None;
-            measurement.cpu_us_per_call = None;
-            measurement.rss_mb = None;
-        }
+        let op_usage = if op.goes_through_server() { &usage } else { &ServerUsage::ThisProcess };
+        let measurement = runner::measure(callers, warmup, duration, op_usage).await?;
         results.push(OpResult::measured(op, measurement));
     }
     let staleness = match second_replica {

@@ -73,16 +73,24 @@ impl Op {
         matches!(self, Op::HealthCheck | Op::RawInsert | Op::BookingFloor)
     }
 
+    /// Whether the calls go to the server over gRPC; the others run in the
+    /// bench process on a store of its own (in-process: the server's),
+    /// straight to the database, so their cpu and rss are this process's.
+    pub fn goes_through_server(self) -> bool {
+        !matches!(self, Op::RawInsert | Op::BookingFloor)
+    }
+
     /// What one call does, and what "items" counts.
     pub fn description(self) -> &'static str {
         match self {
             Op::HealthCheck => "grpc.health.v1 Check of the server (no key, no database); items: 1",
             Op::RawInsert => {
-                "BEGIN; INSERT one row into bench_scratch; COMMIT, on the server's pool, no gRPC; items: 1"
+                "BEGIN; INSERT one row into bench_scratch; COMMIT, on the store's pool (in-process: the server's), no gRPC; items: 1"
             }
             Op::BookingFloor => {
                 "a tenant transaction writing a booking's four rows (claim, appointment, outbox event, idempotency \
-                 record) and one notification in one statement, through the server's store, no gRPC, no reads; items: 1"
+                 record) and one notification in one statement, through the store (in-process: the server's), no gRPC, no \
+                 reads; items: 1"
             }
             Op::CreateAppointment => {
                 "explicit 30-min slot 30-89 days ahead, each call a distinct free one; 3 of 4 for an existing \

@@ -20,6 +20,12 @@ pub struct BenchArgs {
     /// in-process one. Needs --platform-key and --database-url.
     #[arg(long, requires_all = ["platform_key", "database_url"])]
     pub target: Option<String>,
+    /// Run the server as a process of its own (this executable's `serve`, on
+    /// the bench database, started once the tenant is seeded) instead of in
+    /// this process: cpu and rss are then the server's alone, read from its
+    /// /metrics page.
+    #[arg(long, conflicts_with = "target")]
+    pub spawn_server: bool,
     /// A platform-admin key of the target server (creates the bench tenant and its key).
     #[arg(long, env = "ASKPRO_BENCH_PLATFORM_KEY", hide_env_values = true)]
     pub platform_key: Option<String>,

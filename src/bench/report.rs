@@ -198,8 +198,8 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "cpu µs: CPU time of the whole process per call (in-process: server and bench client together); rss MB: \
-             resident memory after the operation."
+            "cpu µs: CPU time of the server process per call; rss MB: its resident memory after the operation \
+             (in-process: server and bench client together; --spawn-server: the server alone)."
         );
         if let Some(s) = &self.staleness {
             let _ = writeln!(

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde::Serialize;
 
+use super::usage::ServerUsage;
+
 /// Why one call did not succeed.
 #[derive(Clone, Debug)]
 pub struct Failure {
@@ -58,15 +60,17 @@ pub struct Measurement {
     pub exhausted: bool,
     /// Database statements the server sent per call (warm-up and failed calls
     /// included; BEGIN and COMMIT not counted): a cost that does not depend
-    /// on the machine's load. Absent for a server in another process.
+    /// on the machine's load. Absent when the server does not say (an older
+    /// server's /metrics page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statements_per_call: Option<f64>,
-    /// CPU time (user + system) of the whole process per call, in µs: with an
-    /// in-process server that is the server and the bench's own client
-    /// together. Absent for a server in another process, or off Linux.
+    /// CPU time (user + system) of the server process per call, in µs: with
+    /// an in-process server that is the server and the bench's own client
+    /// together. Absent off Linux.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_us_per_call: Option<f64>,
-    /// Resident memory of the process after the operation ran, in MB.
+    /// Resident memory of the server process after the operation ran, in MB
+    /// (in-process: with the bench client).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rss_mb: Option<f64>,
 }
@@ -91,15 +95,17 @@ struct Tally {
 
 /// Runs `callers` concurrently: unmeasured for `warmup`, then measured for
 /// `duration`. Only calls that start inside the measured window count.
+/// What the server used is read from `usage` before and after, per attempt
+/// (warm-up included, as the server served those too).
 pub async fn measure(
     callers: Vec<Box<dyn Caller>>,
     warmup: Duration,
     duration: Duration,
+    usage: &ServerUsage,
 ) -> anyhow::Result<Measurement> {
+    let usage_before = usage.sample().await;
     let measure_from = Instant::now() + warmup;
     let stop_at = measure_from + duration;
-    let statements_before = crate::store::statements_sent();
-    let cpu_before = process_cpu();
     let mut tasks = Vec::with_capacity(callers.len());
     for mut caller in callers {
         tasks.push(tokio::spawn(async move {
@@ -156,14 +162,10 @@ pub async fn measure(
     let window_end = if measurement.exhausted { last_answer } else { last_answer.max(stop_at) };
     let window = window_end.saturating_duration_since(measure_from);
     summarize(&mut measurement, latencies, items, window);
-    let statements = crate::store::statements_sent().saturating_sub(statements_before);
-    measurement.statements_per_call = (attempts > 0).then(|| statements as f64 / attempts as f64);
-    if let (Some(before), Some(after)) = (cpu_before, process_cpu())
-        && attempts > 0
-    {
-        measurement.cpu_us_per_call = Some((after - before).as_secs_f64() * 1e6 / attempts as f64);
-    }
-    measurement.rss_mb = resident_mb();
+    let per_call = usage_before.per_call(&usage.sample().await, attempts);
+    measurement.statements_per_call = per_call.statements;
+    measurement.cpu_us_per_call = per_call.cpu_us;
+    measurement.rss_mb = per_call.rss_mb;
     Ok(measurement)
 }
 
@@ -183,26 +185,6 @@ fn summarize(measurement: &mut Measurement, mut latencies: Vec<Duration>, items:
     measurement.items_per_call = items as f64 / calls as f64;
 }
 
-/// CPU time (user + system) this process used so far, from /proc/self/stat
-/// (Linux; None elsewhere). Its unit is the kernel's clock tick, 100 per
-/// second on every Linux this runs on (USER_HZ; sysconf would need libc).
-fn process_cpu() -> Option<Duration> {
-    const TICKS_PER_SECOND: u64 = 100;
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name (field 2) may hold spaces; fields 14 and 15 follow its ')'.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
-}
-
-/// This process's resident memory in MB, from /proc/self/status (Linux).
-fn resident_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 /// Nearest-rank percentile of sorted values (p99 of 100 values is the 99th).
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -215,20 +197,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn process_usage_is_read_on_linux() {
-        if cfg!(target_os = "linux") {
-            let before = process_cpu().expect("cpu time");
-            let mut x = 0u64;
-            for i in 0..50_000_000u64 {
-                x = x.wrapping_add(i * i);
-            }
-            std::hint::black_box(x);
-            assert!(process_cpu().expect("cpu time") >= before);
-            assert!(resident_mb().expect("rss") > 1.0);
-        }
-    }
 
     #[test]
     fn nearest_rank_percentiles() {
@@ -252,7 +220,9 @@ mod tests {
     #[tokio::test]
     async fn failures_are_counted_apart_from_latencies() {
         let callers: Vec<Box<dyn Caller>> = vec![Box::new(Counter(0)), Box::new(Counter(0))];
-        let m = measure(callers, Duration::from_millis(20), Duration::from_millis(200)).await.expect("measured");
+        let m = measure(callers, Duration::from_millis(20), Duration::from_millis(200), &ServerUsage::ThisProcess)
+            .await
+            .expect("measured");
         assert!(m.calls > 0 && m.error_count() > 0);
         assert!(m.p50 >= Duration::from_millis(2));
         assert_eq!(m.items_per_call, 3.0);

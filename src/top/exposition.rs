@@ -27,6 +27,16 @@ pub struct Exposition {
     pub skipped_lines: usize,
 }
 
+impl Exposition {
+    /// The sum of every sample named `name` (over all its labels); `None`
+    /// when the page has none.
+    pub fn total(&self, name: &str) -> Option<f64> {
+        let mut values = self.samples.iter().filter(|sample| sample.name == name).map(|sample| sample.value).peekable();
+        values.peek()?;
+        Some(values.sum())
+    }
+}
+
 /// Parses a whole exposition body. Never fails: unreadable lines are skipped.
 pub fn parse(text: &str) -> Exposition {
     let mut exposition = Exposition::default();

@@ -115,6 +115,11 @@ impl MetricsEndpoint {
     }
 
     pub async fn scrape(&self) -> Result<Scrape, TopError> {
+        Ok(Scrape::from_exposition(&self.read().await?))
+    }
+
+    /// Every sample of the page, as the server wrote it.
+    pub async fn read(&self) -> Result<exposition::Exposition, TopError> {
         let unreachable =
             |err: reqwest::Error| TopError::Unreachable { url: self.url.clone(), reason: error_chain(&err) };
         let response = self.client.get(&self.url).send().await.map_err(unreachable)?;
@@ -137,7 +142,7 @@ impl MetricsEndpoint {
             let found = format!("{} unreadable lines", exposition.skipped_lines);
             return Err(TopError::NotMetrics { url: self.url.clone(), found });
         }
-        Ok(Scrape::from_exposition(&exposition))
+        Ok(exposition)
     }
 }
 

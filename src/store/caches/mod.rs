@@ -333,6 +333,7 @@ pub async fn warm_up(store: super::Store) {
         }
     }
     tracing::info!(tenants = warmed, "caches warmed");
+    metrics::counter!(crate::metrics::CACHE_WARM_UPS_TOTAL).increment(1);
 }
 
 /// Fills one tenant's configuration, its staff calendars, its customers by
