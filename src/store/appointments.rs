@@ -31,7 +31,7 @@ pub fn insert(tx: &TenantTx, row: &appointment::Model) {
     // The customer's upcoming appointments are cached with the customer,
     // appointments by the day they start (lists, the dashboard).
     tx.changed(|c| {
-        c.customers.insert(row.customer_id);
+        c.appointment_created(row);
         c.appointment_days.insert(day_of(row.start_time.timestamp()))
     });
     // Nothing in the booking's transaction reads the row back: it is sent
@@ -231,8 +231,8 @@ pub async fn save_revision(tx: &TenantTx, current: &appointment::Model, next: &a
     // Whole rows are cached per day: any change forgets the day (both days
     // for a move).
     tx.changed(|c| {
-        c.customers.insert(current.customer_id);
-        c.customers.insert(next.customer_id);
+        c.customer_changed(current.customer_id);
+        c.customer_changed(next.customer_id);
         c.appointment_days.insert(day_of(current.start_time.timestamp()));
         c.appointment_days.insert(day_of(next.start_time.timestamp()))
     });

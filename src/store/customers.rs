@@ -379,7 +379,7 @@ pub async fn count_created_in_branch(
 
 async fn save_revision(tx: &TenantTx, current: &customer::Model, next: customer::Model) -> Result<()> {
     tx.changed(|c| {
-        c.customers.insert(current.id);
+        c.customer_changed(current.id);
         c.phones.insert(phone_key(&current.phone_number));
         c.phones.insert(phone_key(&next.phone_number))
     });

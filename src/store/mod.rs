@@ -158,11 +158,10 @@ impl TenantTx {
 
     pub async fn commit(self) -> Result<()> {
         let TenantTx { txn, tenant, _write_gate, after_commit, changes, at_commit, caches } = self;
-        let changes =
-            changes.into_inner().unwrap_or_else(|_| caches::Changes { everything: true, ..Default::default() });
+        let changes = changes.into_inner().unwrap_or_else(|_| caches::Changes::everything());
         let mut at_commit = at_commit.into_inner().map_err(|_| Error::Internal("a queued write panicked".into()))?;
         if txn.get_database_backend() == DbBackend::Postgres && !changes.is_empty() {
-            at_commit.notify(caches::CHANNEL, caches::payload(tenant, &changes));
+            at_commit.notify(caches::CHANNEL, caches.payload(tenant, &changes));
         }
         if let Err(err) = at_commit.send(&txn).await {
             // A conflict found at commit may come from cached configuration
@@ -173,10 +172,16 @@ impl TenantTx {
             }
             return Err(err);
         }
-        commit_to_the_end(txn, _write_gate).await?;
+        let committed = commit_to_the_end(txn, _write_gate).await;
         if !changes.is_empty() {
-            caches.apply(tenant, &changes);
+            match &committed {
+                Ok(()) => caches.apply(tenant, &changes),
+                // It may have committed (only its answer was lost): this
+                // replica skips its own notification, so it forgets here.
+                Err(_) => caches.forget(tenant, &changes),
+            }
         }
+        committed?;
         for action in after_commit.into_inner().unwrap_or_default() {
             action();
         }

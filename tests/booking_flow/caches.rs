@@ -233,6 +233,18 @@ async fn a_caller_lookup_follows_every_change(server: &common::TestServer) {
     let (customer_id, upcoming) = caller_via(&server.channel, &s, phone).await.expect("the booking created the caller");
     assert_eq!((customer_id.as_str(), upcoming), (booked.customer_id.as_str(), vec![booked.id.clone()]));
 
+    // A second booking of the caller (earlier in the day) joins the cached
+    // view in order instead of forgetting it: the caller's next call is
+    // answered from the cache.
+    let earlier = s.book(day.at(8, 0), phone).await;
+    let view = (s.fx.tenant_id(), Uuid::parse_str(&customer_id).expect("customer id"));
+    if server.state.store.caches().enabled() {
+        assert!(server.state.store.caches().customers.holds(&view), "the booking kept the caller's view");
+    }
+    let (_, upcoming) = caller_via(&server.channel, &s, phone).await.expect("still a customer");
+    assert_eq!(upcoming, vec![earlier.id.clone(), booked.id.clone()], "both, by start");
+    s.cancel(&earlier.id, "").await.expect("cancel");
+
     s.cancel(&booked.id, "").await.expect("cancel");
     let (_, upcoming) = caller_via(&server.channel, &s, phone).await.expect("still a customer");
     assert!(upcoming.is_empty(), "a cancelled appointment is not upcoming: {upcoming:?}");
@@ -388,11 +400,23 @@ async fn bookings_and_callers_reach_the_other_replicas_caches() {
         caller_via(&second.channel, &s, phone).await.is_some_and(|(_, upcoming)| upcoming == vec![booked.id.clone()])
     })
     .await;
+
     // The dashboard's days too: a cancel through the first replica.
     assert_eq!(dashboard_via(&second.channel, &s, &day).await, (1, 0, 0));
     s.cancel(&booked.id, "").await.expect("cancel");
     until_seen("the cancel in its dashboard", async || dashboard_via(&second.channel, &s, &day).await == (1, 1, 0))
         .await;
+    // The caller books again through the first replica, which adds the
+    // appointment to its own cached view; the second forgets its view.
+    until_seen("the cancel in the caller's view", async || {
+        caller_via(&second.channel, &s, phone).await.is_some_and(|(_, upcoming)| upcoming.is_empty())
+    })
+    .await;
+    let again = s.book(day.at(11, 0), phone).await;
+    until_seen("the caller's second booking", async || {
+        caller_via(&second.channel, &s, phone).await.is_some_and(|(_, upcoming)| upcoming == vec![again.id.clone()])
+    })
+    .await;
 
     // `askpro warm-caches`: every listening replica warms its caches.
     let tenant = s.fx.tenant_id();

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::domain::appointment::Status;
 use crate::domain::ids::TenantId;
 use crate::error::Result;
 use crate::store::entities::{appointment, customer};
@@ -50,6 +51,28 @@ impl CustomerView {
             return Some(Arc::new(CustomerView { customer: self.customer.clone(), upcoming, limit }));
         }
         None
+    }
+}
+
+impl CustomerView {
+    /// The view with `created` (new appointments of this customer, just
+    /// committed) in it. Exact: the view holds the customer's first `limit`
+    /// active appointments by (start, id) that had not ended when it was
+    /// read; a new one falls among them (the last drops out if the view was
+    /// full) or after the last of a full view. One already there (a load
+    /// that read after the commit) is not added twice; one that is not
+    /// active or has ended at `now` is not upcoming.
+    pub fn with_created(&self, created: &[&appointment::Model], now: DateTime<Utc>) -> Self {
+        let mut upcoming = self.upcoming.clone();
+        for row in created {
+            let active = row.status.parse::<Status>().is_ok_and(Status::is_active);
+            if active && row.end_time > now && !upcoming.iter().any(|a| a.id == row.id) {
+                upcoming.push((*row).clone());
+            }
+        }
+        upcoming.sort_by_key(|a| (a.start_time, a.id));
+        upcoming.truncate(usize::try_from(self.limit).unwrap_or(usize::MAX));
+        CustomerView { customer: self.customer.clone(), upcoming, limit: self.limit }
     }
 }
 
@@ -202,5 +225,34 @@ mod tests {
         let later = complete.answer_at(at(11), 3).expect("complete views answer");
         assert_eq!(later.upcoming.iter().map(|a| a.end_time).collect::<Vec<_>>(), [at(12)]);
         assert!(complete.answer_at(at(13), 3).expect("all ended").upcoming.is_empty());
+    }
+
+    #[test]
+    fn a_new_appointment_joins_a_view_in_order_and_a_full_view_keeps_its_limit() {
+        let full = view(&[10, 12, 14], 3);
+        let mut booked = full.upcoming[0].clone();
+        booked.id = Uuid::now_v7();
+        booked.start_time = at(10);
+        booked.end_time = at(11);
+        let updated = full.with_created(&[&booked], at(9));
+        let ends: Vec<_> = updated.upcoming.iter().map(|a| a.end_time).collect();
+        assert_eq!(ends, [at(10), at(11), at(12)], "the fourth by start drops out of a full view");
+        // Already there (a load read after the commit): not added twice.
+        assert_eq!(updated.with_created(&[&booked], at(9)).upcoming.len(), 3);
+        // After the last of a full view: the view stays as it was.
+        booked.start_time = at(20);
+        booked.end_time = at(21);
+        let unchanged = full.with_created(&[&booked], at(9));
+        assert_eq!(
+            unchanged.upcoming.iter().map(|a| a.id).collect::<Vec<_>>(),
+            full.upcoming.iter().map(|a| a.id).collect::<Vec<_>>()
+        );
+        // A view with room takes it at the end; a cancelled or ended one is not upcoming.
+        let room = view(&[10], 3);
+        assert_eq!(room.with_created(&[&booked], at(9)).upcoming.len(), 2);
+        let mut cancelled = booked.clone();
+        cancelled.status = "cancelled".into();
+        assert_eq!(room.with_created(&[&cancelled], at(9)).upcoming.len(), 1);
+        assert_eq!(room.with_created(&[&booked], at(22)).upcoming.len(), 1);
     }
 }

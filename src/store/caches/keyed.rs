@@ -1,6 +1,6 @@
-//! One bounded cache of values that are invalidated, never updated in
-//! place: moka for the bound, plus what makes invalidation exact when a
-//! load races a change.
+//! One bounded cache of values that are invalidated (or, where a change
+//! tells exactly how, replaced atomically): moka for the bound, plus what
+//! makes invalidation exact when a load races a change.
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -175,6 +175,24 @@ where
         self.entries.invalidate(key);
     }
 
+    /// Replaces the value under `key` with what `update` makes of it, atomic
+    /// per key (two commits of one key cannot lose each other's update);
+    /// `None` forgets it, an absent key stays absent. Loads in flight for the
+    /// key's shard are voided as by `invalidate`: one that read before the
+    /// change must not store over its result. A load that read after it may
+    /// store before `update` runs, so `update` must tolerate a value that
+    /// already holds the change.
+    pub fn update(&self, key: &K, update: impl FnOnce(&V) -> Option<V>) {
+        self.generations[shard_of(key)].fetch_add(1, Ordering::SeqCst);
+        self.entries.entry(key.clone()).and_compute_with(|entry| match entry {
+            Some(entry) => match update(entry.value()) {
+                Some(value) => moka::ops::compute::Op::Put(Arc::new(value)),
+                None => moka::ops::compute::Op::Remove,
+            },
+            None => moka::ops::compute::Op::Nop,
+        });
+    }
+
     /// Forgets the entries `matches` picks (a whole tenant's, say).
     pub fn invalidate_where(&self, matches: impl Fn(&K) -> bool + Send + Sync + 'static) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
@@ -228,6 +246,24 @@ mod tests {
         cache.store(1, Arc::new("new"), ticket);
         assert_eq!(cache.get(&1).as_deref(), Some(&"new"));
         cache.invalidate(&1);
+        assert!(cache.get(&1).is_none());
+    }
+
+    #[test]
+    fn an_update_replaces_a_cached_value_and_voids_older_loads() {
+        let cache: KeyedCache<u32, Vec<u32>> =
+            KeyedCache::new("test_update", 100, Duration::from_secs(60), Arc::new(Switch::new(true, true)));
+        cache.store(1, Arc::new(vec![1]), cache.ticket(&1));
+        let before_update = cache.ticket(&1);
+        cache.update(&1, |value| Some([value.as_slice(), &[2]].concat()));
+        assert_eq!(cache.get(&1).as_deref(), Some(&vec![1, 2]));
+        // A load that began before the update read the old value: not kept.
+        cache.store(1, Arc::new(vec![1]), before_update);
+        assert_eq!(cache.get(&1).as_deref(), Some(&vec![1, 2]));
+        // An absent key stays absent; None forgets.
+        cache.update(&2, |_| Some(vec![9]));
+        assert!(cache.get(&2).is_none());
+        cache.update(&1, |_| None);
         assert!(cache.get(&1).is_none());
     }
 

@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 pub use self::keyed::{KeyedCache, Switch, Ticket};
 use crate::domain::ids::TenantId;
+use crate::store::entities::appointment;
 
 /// The PostgreSQL notification channel; the payload is a `Notice`, or
 /// `WARM_REQUEST`.
@@ -56,9 +57,20 @@ pub struct Changes {
     /// Staff whose claims (appointments, holds) changed.
     #[serde(rename = "b", default, skip_serializing_if = "BTreeSet::is_empty")]
     pub busy: BTreeSet<Uuid>,
-    /// Customers whose row or appointments changed.
+    /// Customers whose row or appointments changed (record them with
+    /// `customer_changed` or `appointment_created`).
     #[serde(rename = "u", default, skip_serializing_if = "BTreeSet::is_empty")]
     pub customers: BTreeSet<Uuid>,
+    /// Of `customers`, those changed otherwise than by a new appointment.
+    /// Not sent: only the replica that committed knows it.
+    #[serde(skip)]
+    rewritten_customers: BTreeSet<Uuid>,
+    /// Appointments the transaction created. Not sent: the replica that
+    /// committed adds them to their customers' cached views (the caller who
+    /// just booked is looked up again on the next call); every other replica
+    /// forgets those views, their ids being in `customers`.
+    #[serde(skip)]
+    created_appointments: Vec<appointment::Model>,
     /// Phone numbers whose owner may have changed, as `customers::phone_key`
     /// digests: no number leaves the process.
     #[serde(rename = "p", default, skip_serializing_if = "BTreeSet::is_empty")]
@@ -79,24 +91,43 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// Too much to list: every replica forgets the tenant.
+    pub fn everything() -> Self {
+        Self { everything: true, ..Default::default() }
+    }
+
+    /// A customer's row or appointments changed: every replica forgets the
+    /// customer's view.
+    pub fn customer_changed(&mut self, id: Uuid) {
+        self.customers.insert(id);
+        self.rewritten_customers.insert(id);
+    }
+
+    /// A new appointment: this replica adds it to its customer's cached
+    /// view (unless the customer also changed otherwise), the others forget
+    /// that view.
+    pub fn appointment_created(&mut self, row: &appointment::Model) {
+        self.customers.insert(row.customer_id);
+        self.created_appointments.push(row.clone());
+    }
 }
 
 /// A notification: one transaction's changes of one tenant.
 #[derive(Debug, Serialize, Deserialize)]
 struct Notice {
     t: Uuid,
+    /// The replica that committed (`Caches::replica`): it applied the
+    /// changes itself at commit, so it skips its own notice. 0 (absent) from
+    /// a replica that does not say.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    r: u64,
     #[serde(flatten)]
     changes: Changes,
 }
 
-/// The notification payload for `changes` of `tenant` (the whole tenant if
-/// the list would not fit).
-pub fn payload(tenant: TenantId, changes: &Changes) -> String {
-    let notice = Notice { t: tenant.0, changes: changes.clone() };
-    match serde_json::to_string(&notice) {
-        Ok(text) if text.len() <= MAX_PAYLOAD_BYTES => text,
-        _ => format!(r#"{{"t":"{}","a":true}}"#, tenant.0),
-    }
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Every cache of a store (shared by its clones and its transactions).
@@ -111,6 +142,8 @@ pub struct Caches {
     pub customer_days: KeyedCache<(TenantId, i64), days::DayCustomers>,
     /// One load of appointment days at a time (see `appointments::days`).
     pub day_loads: tokio::sync::Semaphore,
+    /// Names this replica in its notices (random, never 0).
+    replica: u64,
 }
 
 impl Caches {
@@ -141,6 +174,7 @@ impl Caches {
                 days::weight_of_customers,
             ),
             day_loads: tokio::sync::Semaphore::new(1),
+            replica: rand::random::<u64>().max(1),
             switch,
         }
     }
@@ -154,7 +188,28 @@ impl Caches {
         self.switch.enabled()
     }
 
-    /// Forgets what a committed transaction of `tenant` changed.
+    /// The notification payload for `changes` of `tenant` (the whole tenant
+    /// if the list would not fit).
+    pub fn payload(&self, tenant: TenantId, changes: &Changes) -> String {
+        let notice = Notice { t: tenant.0, r: self.replica, changes: changes.clone() };
+        match serde_json::to_string(&notice) {
+            Ok(text) if text.len() <= MAX_PAYLOAD_BYTES => text,
+            _ => format!(r#"{{"t":"{}","r":{},"a":true}}"#, tenant.0, self.replica),
+        }
+    }
+
+    /// After a COMMIT whose outcome is unknown (its answer was lost): forgets
+    /// what the transaction would have changed, and updates nothing in place,
+    /// as it may not have committed.
+    pub fn forget(&self, tenant: TenantId, changes: &Changes) {
+        let mut forgetting = changes.clone();
+        forgetting.created_appointments.clear();
+        self.apply(tenant, &forgetting);
+    }
+
+    /// Applies what a committed transaction of `tenant` changed: forgets
+    /// the changed entries, or, for a customer who only booked, adds the new
+    /// appointments to their view.
     pub fn apply(&self, tenant: TenantId, changes: &Changes) {
         if changes.everything {
             self.forget_tenant(tenant);
@@ -170,7 +225,14 @@ impl Caches {
             self.busy.invalidate(&(tenant, *staff));
         }
         for customer in &changes.customers {
-            self.customers.invalidate(&(tenant, *customer));
+            let created: Vec<&appointment::Model> =
+                changes.created_appointments.iter().filter(|row| row.customer_id == *customer).collect();
+            if created.is_empty() || changes.rewritten_customers.contains(customer) {
+                self.customers.invalidate(&(tenant, *customer));
+            } else {
+                let now = chrono::Utc::now();
+                self.customers.update(&(tenant, *customer), |view| Some(view.with_created(&created, now)));
+            }
         }
         for phone in &changes.phones {
             self.phones.invalidate(&(tenant, *phone));
@@ -218,13 +280,15 @@ impl Caches {
         }
     }
 
-    /// Applies a notification from another replica (or, unreadable,
-    /// forgets everything: something changed and we cannot tell what).
+    /// Applies a notification from another replica (its own this replica
+    /// applied at commit), or, unreadable, forgets everything: something
+    /// changed and we cannot tell what.
     fn hear(&self, text: &str) {
         if text == WARM_REQUEST {
             return;
         }
         match serde_json::from_str::<Notice>(text) {
+            Ok(notice) if notice.r == self.replica => {}
             Ok(notice) => self.apply(TenantId(notice.t), &notice.changes),
             Err(_) => self.invalidate_all(),
         }
@@ -388,14 +452,16 @@ mod tests {
         let tenant = TenantId(Uuid::now_v7());
         let mut changes = Changes { config: true, ..Default::default() };
         changes.busy.insert(Uuid::nil());
-        let text = payload(tenant, &changes);
+        let caches = Caches::new(true, true);
+        let text = caches.payload(tenant, &changes);
         let notice: Notice = serde_json::from_str(&text).expect("reads back");
-        assert_eq!((notice.t, notice.changes), (tenant.0, changes));
+        assert_eq!((notice.t, notice.r, notice.changes), (tenant.0, caches.replica, changes));
 
         let mut many = Changes::default();
         many.customers.extend((0..400).map(|_| Uuid::now_v7()));
-        let notice: Notice = serde_json::from_str(&payload(tenant, &many)).expect("reads back");
+        let notice: Notice = serde_json::from_str(&caches.payload(tenant, &many)).expect("reads back");
         assert!(notice.changes.everything && notice.changes.customers.is_empty());
+        assert_eq!(notice.r, caches.replica);
     }
 
     #[test]
@@ -408,7 +474,11 @@ mod tests {
         }
         let mut changes = Changes::default();
         changes.busy.insert(staff);
-        caches.hear(&payload(tenant, &changes));
+        // Its own notice: applied at commit already, skipped.
+        caches.hear(&caches.payload(tenant, &changes));
+        assert!(caches.busy.holds(&(tenant, staff)));
+        let another_replica = Caches::new(true, true);
+        caches.hear(&another_replica.payload(tenant, &changes));
         assert!(!caches.busy.holds(&(tenant, staff)));
         assert!(caches.busy.holds(&(tenant, other)));
         caches.hear("not json");
