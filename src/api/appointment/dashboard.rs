@@ -15,7 +15,7 @@ use crate::api::AppState;
 use crate::convert::timestamp;
 use crate::domain::appointment::Status;
 use crate::domain::ids::BranchId;
-use crate::domain::slots::open_seconds;
+use crate::domain::slots::{LocalDays, open_seconds};
 use crate::domain::validate::Violations;
 use crate::error::{Error, Result};
 use crate::proto::appointment::v1 as pb;
@@ -60,9 +60,18 @@ pub async fn stats(
     let new_customers = period_totals.new_customers;
     let staff = dashboard::staff_hours(&state.store, tenant, &config, branch, from_utc, to_utc).await?;
 
+    // Staff of one branch share its zone: its local days are worked out once.
+    let mut zones: Vec<(&str, LocalDays)> = Vec::new();
     let mut open = 0;
     for member in &staff {
-        open += open_seconds(&time_zone(&member.time_zone)?, &member.calendar, from, to);
+        let days = match zones.iter().position(|(name, _)| *name == member.time_zone) {
+            Some(index) => &zones[index].1,
+            None => {
+                zones.push((&member.time_zone, LocalDays::new(&time_zone(&member.time_zone)?, from, to)));
+                &zones[zones.len() - 1].1
+            }
+        };
+        open += open_seconds(days, &member.calendar);
     }
     let counts = counts(&totals);
     let booked: i64 = totals.iter().filter(|t| t.status != Status::Cancelled.as_str()).map(|t| t.booked_seconds).sum();

@@ -95,13 +95,16 @@ pub fn available_slots(query: &SlotQuery, calendars: &[StaffCalendar]) -> Vec<Sl
         return Vec::new();
     }
     let mut slots = Vec::new();
+    let days = LocalDays::new(&query.time_zone, earliest, latest);
     for calendar in calendars {
-        for date in local_dates(&query.time_zone, earliest, latest) {
+        let taken = Taken::of(calendar);
+        for &(date, steady) in &days.days {
             // On a day whose clock changes, wall times up to the change's size
             // outside the shift's own can fall inside its real time.
-            let steady = steady_clock(&query.time_zone, date);
             let widen = if steady.is_some() { 0 } else { clock_change_minutes(&query.time_zone, date) };
-            for (open_start, open_end, first_minute, last_minute) in open_intervals(&query.time_zone, calendar, date) {
+            for (open_start, open_end, first_minute, last_minute) in
+                open_intervals(&query.time_zone, calendar, date, steady)
+            {
                 let step = query.rules.slot_step as i32;
                 let first_minute = (first_minute - widen).max(0);
                 let last_minute = (last_minute + widen).min(1440);
@@ -115,7 +118,7 @@ pub fn available_slots(query: &SlotQuery, calendars: &[StaffCalendar]) -> Vec<Sl
                         let end = start + query.rules.duration * 60;
                         let fits = start >= open_start && end <= open_end;
                         let wanted = start >= earliest && start < latest;
-                        if fits && wanted && is_free(calendar, &query.rules, start, end) {
+                        if fits && wanted && taken.is_free(&query.rules, start, end) {
                             slots.push(Slot { start, staff_id: calendar.staff_id, end });
                         }
                     }
@@ -129,18 +132,36 @@ pub fn available_slots(query: &SlotQuery, calendars: &[StaffCalendar]) -> Vec<Sl
     slots
 }
 
+/// The local dates of a zone that can hold an instant of `[from, to)`, each
+/// with its steady clock (`None` near a clock change): worked out once for
+/// every staff member a question covers.
+pub struct LocalDays {
+    time_zone: TimeZone,
+    from: i64,
+    to: i64,
+    days: Vec<(Date, Option<SteadyClock>)>,
+}
+
+impl LocalDays {
+    pub fn new(time_zone: &TimeZone, from: i64, to: i64) -> Self {
+        let days = local_dates(time_zone, from, to).into_iter().map(|date| (date, steady_clock(time_zone, date)));
+        Self { time_zone: time_zone.clone(), from, to, days: days.collect() }
+    }
+}
+
 /// Seconds of open time (weekly hours or overrides, minus absences) of one
-/// staff member within `[from, to)`: the denominator of utilization.
-pub fn open_seconds(time_zone: &TimeZone, calendar: &StaffCalendar, from: i64, to: i64) -> i64 {
+/// staff member within the `[from, to)` of `days`: the denominator of
+/// utilization.
+pub fn open_seconds(days: &LocalDays, calendar: &StaffCalendar) -> i64 {
+    let absences = merged(&calendar.absences);
     let mut total = 0;
-    for date in local_dates(time_zone, from, to) {
-        for (start, end, _, _) in open_intervals(time_zone, calendar, date) {
-            let (start, end) = (start.max(from), end.min(to));
+    for &(date, steady) in &days.days {
+        for (start, end, _, _) in open_intervals(&days.time_zone, calendar, date, steady) {
+            let (start, end) = (start.max(days.from), end.min(days.to));
             if start >= end {
                 continue;
             }
-            let absent: i64 =
-                merged(&calendar.absences).into_iter().map(|(a, b)| (b.min(end) - a.max(start)).max(0)).sum();
+            let absent: i64 = absences.iter().map(|&(a, b)| (b.min(end) - a.max(start)).max(0)).sum();
             total += (end - start - absent).max(0);
         }
     }
@@ -169,11 +190,37 @@ fn merged(ranges: &[(i64, i64)]) -> Vec<(i64, i64)> {
     out
 }
 
+/// A staff member's absences and busy ranges, each merged into sorted,
+/// disjoint ranges once per slot list, so each candidate is a binary search
+/// instead of a scan of the staff member's every appointment (the scan was
+/// the slot engine's largest cost under `askpro bench`).
+struct Taken {
+    absences: Vec<(i64, i64)>,
+    busy: Vec<(i64, i64)>,
+}
+
+impl Taken {
+    fn of(calendar: &StaffCalendar) -> Self {
+        Self { absences: merged(&calendar.absences), busy: merged(&calendar.busy) }
+    }
+
+    /// Whether a booking of `[start, end)` is neither absent nor blocked
+    /// (with the buffers of `rules`) by busy time.
+    fn is_free(&self, rules: &ServiceRules, start: i64, end: i64) -> bool {
+        let (blocked_start, blocked_end) = rules.blocked_range(start);
+        !overlaps(&self.absences, start, end) && !overlaps(&self.busy, blocked_start, blocked_end)
+    }
+}
+
+/// Whether any of `disjoint` (sorted, non-overlapping) overlaps the non-empty
+/// `[start, end)`: the first range ending after `start` is the only candidate.
+fn overlaps(disjoint: &[(i64, i64)], start: i64, end: i64) -> bool {
+    let first = disjoint.partition_point(|&(_, range_end)| range_end <= start);
+    disjoint.get(first).is_some_and(|&(range_start, _)| range_start < end)
+}
+
 fn is_free(calendar: &StaffCalendar, rules: &ServiceRules, start: i64, end: i64) -> bool {
-    let absent = calendar.absences.iter().any(|&(a, b)| start < b && end > a);
-    let (blocked_start, blocked_end) = rules.blocked_range(start);
-    let busy = calendar.busy.iter().any(|&(a, b)| blocked_start < b && blocked_end > a);
-    !absent && !busy
+    Taken::of(calendar).is_free(rules, start, end)
 }
 
 /// Local dates that can hold a slot starting in `[from, to)`.
@@ -192,8 +239,14 @@ fn local_dates(tz: &TimeZone, from: i64, to: i64) -> Vec<Date> {
     dates
 }
 
-/// The day's open intervals as (real start, real end, first minute, last minute).
-fn open_intervals(tz: &TimeZone, calendar: &StaffCalendar, date: Date) -> Vec<(i64, i64, i32, i32)> {
+/// The day's open intervals as (real start, real end, first minute, last
+/// minute); `steady`, the day's clock if it has one, saves the zone lookups.
+fn open_intervals(
+    tz: &TimeZone,
+    calendar: &StaffCalendar,
+    date: Date,
+    steady: Option<SteadyClock>,
+) -> Vec<(i64, i64, i32, i32)> {
     let minutes: Vec<(i32, i32)> = match calendar.overrides.get(&date) {
         Some(hours) => hours.clone(),
         None => {
@@ -203,7 +256,11 @@ fn open_intervals(tz: &TimeZone, calendar: &StaffCalendar, date: Date) -> Vec<(i
     };
     minutes
         .into_iter()
-        .filter_map(|(start, end)| Some((boundary(tz, date, start)?, boundary(tz, date, end)?, start, end)))
+        .filter_map(|(start, end)| match steady {
+            // Midnight after the day (1440) too: no change within two days.
+            Some(clock) => Some((clock.instant(start), clock.instant(end), start, end)),
+            None => Some((boundary(tz, date, start)?, boundary(tz, date, end)?, start, end)),
+        })
         .collect()
 }
 
@@ -454,16 +511,30 @@ mod tests {
         calendar.absences.push((instant("2026-06-01T10:00:00Z"), instant("2026-06-01T12:00:00Z")));
         calendar.absences.push((instant("2026-06-01T11:00:00Z"), instant("2026-06-01T13:00:00Z")));
         let tz = TimeZone::UTC;
-        let day = open_seconds(&tz, &calendar, instant("2026-06-01T00:00:00Z"), instant("2026-06-02T00:00:00Z"));
-        assert_eq!(day, 5 * 3600, "8 hours minus the 3 hours of overlapping absences");
+        let day = LocalDays::new(&tz, instant("2026-06-01T00:00:00Z"), instant("2026-06-02T00:00:00Z"));
+        assert_eq!(open_seconds(&day, &calendar), 5 * 3600, "8 hours minus the 3 hours of overlapping absences");
         let berlin = TimeZone::get("Europe/Berlin").unwrap();
-        let week = open_seconds(
-            &berlin,
-            &staff(every_day(9 * 60, 17 * 60)),
-            instant("2026-03-23T00:00:00Z"),
-            instant("2026-03-30T00:00:00Z"),
-        );
-        assert_eq!(week, 7 * 8 * 3600);
+        // A week with the spring change (Sunday 29 March 2026) and one without.
+        let week = LocalDays::new(&berlin, instant("2026-03-23T00:00:00Z"), instant("2026-03-30T00:00:00Z"));
+        assert_eq!(open_seconds(&week, &staff(every_day(9 * 60, 17 * 60))), 7 * 8 * 3600);
+        let steady = LocalDays::new(&berlin, instant("2026-06-01T00:00:00Z"), instant("2026-06-08T00:00:00Z"));
+        assert_eq!(open_seconds(&steady, &staff(every_day(9 * 60, 17 * 60))), 7 * 8 * 3600);
+        // Midnight to midnight across the spring change: that day has 23 hours.
+        let change = LocalDays::new(&berlin, instant("2026-03-28T23:00:00Z"), instant("2026-03-29T22:00:00Z"));
+        assert_eq!(open_seconds(&change, &staff(every_day(0, 1440))), 23 * 3600);
+    }
+
+    #[test]
+    fn a_range_overlaps_merged_ranges_exactly_when_it_overlaps_one_of_them() {
+        let ranges = [(10, 20), (15, 30), (40, 40), (50, 60), (5, 8)];
+        let disjoint = merged(&ranges);
+        // Non-empty ranges: a booking lasts (duration > 0, checked first).
+        for start in 0..70 {
+            for end in start + 1..72 {
+                let scanned = ranges.iter().any(|&(a, b)| start < b && end > a);
+                assert_eq!(overlaps(&disjoint, start, end), scanned, "[{start}, {end})");
+            }
+        }
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub fn why_not_offered(query: &SlotQuery, calendar: &StaffCalendar, start: i64) 
     let tz = &query.time_zone;
     let local = tz.to_datetime(Timestamp::from_second(start).ok()?);
     let date = local.date();
-    let intervals = open_intervals(tz, calendar, date);
+    let intervals = open_intervals(tz, calendar, date, None);
     if intervals.is_empty() {
         return Some(NotOffered::ClosedDay);
     }
