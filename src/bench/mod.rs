@@ -151,7 +151,7 @@ enum ServerSide {
     Spawned {
         database_url: String,
         caches: bool,
-        process: Option<ServerProcess>,
+        process: Option<Box<ServerProcess>>,
     },
 }
 
@@ -183,7 +183,7 @@ impl ServerSide {
                 eprintln!("starting `askpro serve` on the bench database ...");
                 let started = ServerProcess::start(database_url, *caches).await?;
                 let address = started.address.clone();
-                *process = Some(started);
+                *process = Some(Box::new(started));
                 Ok(address)
             }
         }
@@ -208,7 +208,8 @@ impl ServerSide {
             }
             Self::Target { address } => format!("target {address} (another process; usage from its /metrics page)"),
             Self::Spawned { process, .. } => {
-                let pid = process.as_ref().and_then(ServerProcess::pid).map_or("?".to_owned(), |pid| pid.to_string());
+                let pid =
+                    process.as_ref().and_then(|process| process.pid()).map_or("?".to_owned(), |pid| pid.to_string());
                 let address = self.address().unwrap_or_default();
                 format!(
                     "`askpro serve` started by the bench on {address} (pid {pid}); cpu and rss are the server's alone"
