@@ -61,12 +61,17 @@ pub enum Error {
     /// scope that does.
     #[error("this method needs an API key of scope {needed} or above")]
     ScopeInsufficient { needed: crate::domain::scope::Scope, held: crate::domain::scope::Scope },
-    /// A serialization failure, deadlock, racing insert, or cached
-    /// configuration that changed before the commit: the transaction runner
-    /// retries the whole RPC transaction; callers see ABORTED only when
-    /// retries run out.
+    /// A serialization failure, deadlock or racing insert: the transaction
+    /// runner retries the whole RPC transaction; callers see ABORTED only
+    /// when retries run out.
     #[error("concurrent modification")]
     Conflict,
+    /// The commit found that cached configuration the transaction relied on
+    /// changed meanwhile (the webhook subscriptions' version, see
+    /// `subscriptions::wanting`): the commit forgets the tenant's cached
+    /// configuration, and the runner retries as for `Conflict`.
+    #[error("concurrent modification of the configuration")]
+    StaleConfig,
     /// The time is claimed by another appointment or live hold.
     #[error("the slot is taken")]
     SlotTaken { alternatives: Vec<AlternativeSlot> },
@@ -107,7 +112,7 @@ impl Error {
 
     /// Whether the transaction runner should run the transaction again.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Conflict)
+        matches!(self, Error::Conflict | Error::StaleConfig)
     }
 }
 
@@ -267,7 +272,7 @@ impl From<Error> for Status {
                 details.set_error_info("SCOPE_INSUFFICIENT", ERROR_DOMAIN, metadata);
                 Status::with_error_details(Code::PermissionDenied, message, details)
             }
-            Error::Conflict => {
+            Error::Conflict | Error::StaleConfig => {
                 let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(100)));
                 status_with(
                     Code::Aborted,

@@ -164,10 +164,8 @@ impl TenantTx {
             at_commit.notify(caches::CHANNEL, caches.payload(tenant, &changes));
         }
         if let Err(err) = at_commit.send(&txn).await {
-            // A conflict found at commit may come from cached configuration
-            // that another transaction changed (see `subscriptions::wanting`):
-            // the retry reads it again.
-            if matches!(err, Error::Conflict) {
+            // The retry must read what the commit found stale.
+            if matches!(err, Error::StaleConfig) {
                 caches.config.invalidate(&tenant);
             }
             return Err(err);

@@ -144,7 +144,7 @@ pub(crate) async fn active_subscriptions(tx: &TenantTx) -> Result<ActiveSubscrip
     Ok(ActiveSubscriptions { active, version })
 }
 
-/// Makes the commit fail with a retryable conflict unless the tenant's
+/// Makes the commit fail with `Error::StaleConfig` (retried) unless the tenant's
 /// subscriptions are still at `version` (see `wanting`). Written by hand:
 /// two aggregates compared in one WHERE, a scalar the commit statement
 /// carries.
@@ -164,7 +164,7 @@ fn refuse_commit_if_changed(tx: &TenantTx, version: SubscriptionsVersion) {
             vec![tenant.into(), tenant.into(), version.rows.into(), tenant.into(), version.revisions.into()],
         )
     };
-    tx.check_at_commit(Statement::from_sql_and_values(backend, sql, values), |_| Error::Conflict);
+    tx.check_at_commit(Statement::from_sql_and_values(backend, sql, values), |_| Error::StaleConfig);
 }
 
 pub async fn update(

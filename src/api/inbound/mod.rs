@@ -174,9 +174,11 @@ async fn find_endpoint(state: &AppState, token: &str) -> Result<Option<inbound_e
 /// fault of ours, which a retry may still get past).
 fn failure(err: &Error, endpoint_id: Option<Uuid>) -> Response {
     let status = match err {
-        Error::Unavailable { .. } | Error::DeadlineExceeded | Error::Conflict | Error::Overloaded => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        Error::Unavailable { .. }
+        | Error::DeadlineExceeded
+        | Error::Conflict
+        | Error::StaleConfig
+        | Error::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     tracing::warn!(endpoint_id = ?endpoint_id, status = status.as_u16(), error = %err, "inbound webhook not processed");
