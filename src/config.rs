@@ -128,6 +128,22 @@ pub struct Config {
     /// How many days outbound events (once every delivery is finished), their
     /// delivery logs and inbound inbox records are kept; 0 keeps them forever.
     pub webhook_retention_days: u32,
+    /// The delay before each retry of a failed Cal.com sync, in seconds;
+    /// after the last one the sync is dead-lettered (RetryCalcomSync queues
+    /// it again). Each delay gets up to 10% random jitter.
+    pub calcom_retry_schedule_secs: Vec<u64>,
+    /// How long one call to Cal.com may take (also bounded by the calling
+    /// RPC's deadline).
+    pub calcom_timeout_ms: u64,
+    /// Outages in a row (timeouts, 5xx, 429, no connection) that open a
+    /// tenant connection's circuit breaker.
+    pub calcom_breaker_failures: u32,
+    /// How long an open breaker makes no call before one trial (longer when
+    /// Cal.com's Retry-After asks for more).
+    pub calcom_breaker_open_secs: u64,
+    /// Run the Cal.com sync worker in this process (like
+    /// `webhook_delivery_enabled`: syncs may run on dedicated replicas).
+    pub calcom_sync_enabled: bool,
 }
 
 impl Default for Config {
@@ -163,6 +179,11 @@ impl Default for Config {
             webhook_attempt_timeout_secs: 15,
             webhook_delivery_enabled: true,
             webhook_retention_days: 30,
+            calcom_retry_schedule_secs: vec![10, 60, 5 * 60, 30 * 60, 2 * 3600, 6 * 3600, 12 * 3600, 24 * 3600],
+            calcom_timeout_ms: 10_000,
+            calcom_breaker_failures: 5,
+            calcom_breaker_open_secs: 30,
+            calcom_sync_enabled: true,
         }
     }
 }
@@ -184,6 +205,10 @@ impl Config {
 
     pub fn webhook_attempt_timeout(&self) -> Duration {
         Duration::from_secs(self.webhook_attempt_timeout_secs.max(1))
+    }
+
+    pub fn calcom_timeout(&self) -> Duration {
+        Duration::from_millis(self.calcom_timeout_ms.max(1))
     }
 
     pub fn default_deadline(&self) -> Duration {

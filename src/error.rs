@@ -77,6 +77,10 @@ pub enum Error {
     SlotTaken { alternatives: Vec<AlternativeSlot> },
     #[error("{dependency} is unavailable")]
     Unavailable { dependency: &'static str },
+    /// An outside service (Cal.com) failed, was slow, or refused to be
+    /// called now; `message` says how, and is safe to show (never a key).
+    #[error("{dependency}: {message}")]
+    Upstream { dependency: &'static str, message: String, retry_after: Duration },
     /// The call's deadline (`grpc-timeout`, or the server default) passed.
     #[error("deadline exceeded")]
     DeadlineExceeded,
@@ -307,6 +311,12 @@ impl From<Error> for Status {
                     "DEPENDENCY_UNAVAILABLE",
                     details,
                 )
+            }
+            Error::Upstream { dependency, message, retry_after } => {
+                let metadata = std::collections::HashMap::from([("dependency".to_owned(), dependency.to_owned())]);
+                let mut details = ErrorDetails::with_retry_info(Some(retry_after));
+                details.set_error_info("DEPENDENCY_UNAVAILABLE", ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::Unavailable, format!("{dependency}: {message}"), details)
             }
             Error::DeadlineExceeded => status_with(
                 Code::DeadlineExceeded,

@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod audit;
 pub mod bench;
+pub mod calcom;
 pub mod config;
 pub mod convert;
 pub mod correlation;

@@ -52,6 +52,16 @@ pub const PROCESS_RESIDENT_MEMORY_BYTES: &str = "process_resident_memory_bytes";
 pub const WEBHOOK_OUTBOX_DEPTH: &str = "askpro_webhook_outbox_depth";
 /// Webhook delivery attempts, by `outcome` (succeeded, failed, dead_lettered, gone).
 pub const WEBHOOK_DELIVERIES_TOTAL: &str = "askpro_webhook_deliveries_total";
+/// Calls to Cal.com, by `operation` and `outcome` (ok, or the error kind).
+pub const CALCOM_CALLS_TOTAL: &str = "askpro_calcom_calls_total";
+/// Cal.com circuit breakers on this replica, by `state` (closed, open, half_open).
+pub const CALCOM_BREAKERS: &str = "askpro_calcom_breakers";
+/// Cal.com circuit breaker changes, by the state changed `to`.
+pub const CALCOM_BREAKER_TRANSITIONS_TOTAL: &str = "askpro_calcom_breaker_transitions_total";
+/// Cal.com sync attempts, by `outcome` (synced, retry, dead_lettered, deferred).
+pub const CALCOM_SYNCS_TOTAL: &str = "askpro_calcom_syncs_total";
+/// Appointments waiting to be synced to Cal.com, over all tenants.
+pub const CALCOM_SYNC_PENDING: &str = "askpro_calcom_sync_pending";
 
 /// Latency buckets in seconds: from sub-millisecond cache hits to calls that
 /// run into a default deadline.
@@ -98,6 +108,11 @@ fn describe() {
     describe_gauge!(DEPENDENCY_UP, "1 while a dependency passes its health check, by component");
     describe_gauge!(WEBHOOK_OUTBOX_DEPTH, "webhook deliveries waiting for an attempt, over all tenants");
     describe_counter!(WEBHOOK_DELIVERIES_TOTAL, "webhook delivery attempts, by outcome");
+    describe_counter!(CALCOM_CALLS_TOTAL, "calls to Cal.com, by operation and outcome");
+    describe_gauge!(CALCOM_BREAKERS, "Cal.com circuit breakers on this replica, by state");
+    describe_counter!(CALCOM_BREAKER_TRANSITIONS_TOTAL, "Cal.com circuit breaker changes, by new state");
+    describe_counter!(CALCOM_SYNCS_TOTAL, "Cal.com sync attempts, by outcome");
+    describe_gauge!(CALCOM_SYNC_PENDING, "appointments waiting to be synced to Cal.com, over all tenants");
     describe_counter!(DB_STATEMENTS_TOTAL, "statements sent to the database (BEGIN and COMMIT not counted)");
     describe_counter!(CACHE_WARM_UPS_TOTAL, "cache warm-ups finished");
 }

@@ -21,6 +21,11 @@ pub mod appointment {
         tonic::include_proto!("askpro.appointment.v1");
     }
 }
+pub mod integration {
+    pub mod v1 {
+        tonic::include_proto!("askpro.integration.v1");
+    }
+}
 pub mod webhook {
     pub mod v1 {
         tonic::include_proto!("askpro.webhook.v1");
@@ -32,9 +37,10 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 
 /// The AskPro gRPC services by full name: what health reports on (besides ""
 /// for the whole server). A test in `server` holds them to the generated code.
-pub const SERVICE_NAMES: [&str; 4] = [
+pub const SERVICE_NAMES: [&str; 5] = [
     "askpro.tenant.v1.TenantService",
     "askpro.availability.v1.AvailabilityService",
     "askpro.appointment.v1.AppointmentService",
     "askpro.webhook.v1.WebhookService",
+    "askpro.integration.v1.IntegrationService",
 ];

@@ -1,4 +1,4 @@
-//! One port serving everything: the four AskPro services, gRPC health,
+//! One port serving everything: the five AskPro services, gRPC health,
 //! reflection (v1 and v1alpha), grpc-web for browsers, and plain HTTP routes.
 use std::future::Future;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use crate::api::AppState;
 use crate::api::appointment::AppointmentApi;
 use crate::api::availability::AvailabilityApi;
 use crate::api::tenant::TenantApi;
+use crate::api::integration::IntegrationApi;
 use crate::api::webhook::WebhookApi;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -32,6 +33,7 @@ use crate::layers::request_id::AssignRequestId;
 use crate::proto::appointment::v1::appointment_service_server::AppointmentServiceServer;
 use crate::proto::availability::v1::availability_service_server::AvailabilityServiceServer;
 use crate::proto::tenant::v1::tenant_service_server::TenantServiceServer;
+use crate::proto::integration::v1::integration_service_server::IntegrationServiceServer;
 use crate::proto::webhook::v1::webhook_service_server::WebhookServiceServer;
 
 /// The services this server serves, by name (defined beside the contracts).
@@ -46,7 +48,13 @@ pub async fn prepare(config: Config) -> Result<AppState> {
     tokio::task::spawn_blocking(crate::domain::phone::warm_up).await.map_err(Error::internal)?;
     let ops = crate::operations::Operations::new(store.clone());
     let keys = ApiKeyCache::new(Duration::from_secs(config.api_key_cache_secs));
-    Ok(AppState { store, ops, config: Arc::new(config), keys })
+    let breakers = crate::calcom::Breakers::new(
+        config.calcom_breaker_failures,
+        Duration::from_secs(config.calcom_breaker_open_secs),
+    );
+    let calcom =
+        crate::calcom::CalcomClient::new(config.webhook_allow_http_loopback, config.calcom_timeout(), Arc::new(breakers));
+    Ok(AppState { store, ops, config: Arc::new(config), keys, calcom })
 }
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting,
@@ -67,6 +75,13 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
             worker.run().await;
         }
     });
+    let sync_worker = crate::jobs::calcom_sync::Worker::new(state.store.clone(), state.calcom.clone(), &state.config);
+    let syncs = state.config.calcom_sync_enabled;
+    let calcom_syncs = tokio::spawn(async move {
+        if syncs {
+            sync_worker.run().await;
+        }
+    });
     let retention = tokio::spawn(crate::jobs::webhook_retention::run_periodically(
         state.store.clone(),
         state.config.webhook_retention_days,
@@ -76,6 +91,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     // Measured before the port serves anything: the first status is real.
     health.check_now().await;
     let health_checks = tokio::spawn(health.clone().run_periodically());
+    let calcom_health = health.watch_calcom(state.calcom.breakers().clone());
 
     // The google.rpc error details too, so grpcurl, buf curl and Postman can
     // show ErrorInfo, BadRequest, RetryInfo and ResourceInfo decoded.
@@ -113,6 +129,11 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         )
         .add_service(
             WebhookServiceServer::new(WebhookApi::new(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            IntegrationServiceServer::new(IntegrationApi::new(state.clone()))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         )
@@ -180,7 +201,9 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     statistics.abort();
     webhooks.abort();
     retention.abort();
+    calcom_syncs.abort();
     health_checks.abort();
+    calcom_health.abort();
     served
 }
 
@@ -250,6 +273,7 @@ mod tests {
             <AvailabilityServiceServer<AvailabilityApi> as NamedService>::NAME,
             <AppointmentServiceServer<AppointmentApi> as NamedService>::NAME,
             <WebhookServiceServer<WebhookApi> as NamedService>::NAME,
+            <IntegrationServiceServer<IntegrationApi> as NamedService>::NAME,
         ];
         assert_eq!(crate::proto::SERVICE_NAMES, served);
     }

@@ -12,6 +12,7 @@ mod m20261124_000003_list_indexes;
 mod m20261124_000004_webhooks;
 mod m20261206_000005_claims_by_end;
 mod m20261207_000006_customer_overlap;
+mod m20261207_000007_calcom;
 pub mod sql;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_webhooks::Migration),
             Box::new(m20261206_000005_claims_by_end::Migration),
             Box::new(m20261207_000006_customer_overlap::Migration),
+            Box::new(m20261207_000007_calcom::Migration),
         ]
     }
 }

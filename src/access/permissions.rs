@@ -66,6 +66,13 @@ pub fn required(path: &str) -> Option<Permission> {
             | "ListInboundEvents" => Administer,
             _ => return None,
         },
+        // The connection holds the tenant's Cal.com key and the syncs show
+        // its bookings' errors.
+        ("askpro.integration.v1.IntegrationService", method) => match method {
+            "ConnectCalcom" | "GetCalcomConnection" | "DisconnectCalcom" | "GetCalcomSync" | "ListCalcomSyncs"
+            | "RetryCalcomSync" => Administer,
+            _ => return None,
+        },
         _ => return None,
     };
     Some(permission)

@@ -7,6 +7,7 @@ pub mod availability;
 pub mod codec;
 pub mod field_mask;
 pub mod inbound;
+pub mod integration;
 pub mod metrics;
 pub mod request_text;
 pub mod tenant;
@@ -26,4 +27,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Verified API-key rows, shared with the auth layer (revocations clear it).
     pub keys: crate::access::ApiKeyCache,
+    /// The Cal.com client with every tenant connection's circuit breaker.
+    pub calcom: crate::calcom::CalcomClient,
 }

@@ -3,6 +3,7 @@
 //! adapters, the business operations and the change feed.
 pub mod appointment;
 pub mod availability;
+pub mod integration;
 pub mod tenant;
 pub mod webhook;
 

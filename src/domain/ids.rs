@@ -55,6 +55,10 @@ id_type!(
     ServiceId
 );
 id_type!(
+    /// An appointment.
+    AppointmentId
+);
+id_type!(
     /// An API key (the public part of the credential).
     ApiKeyId
 );

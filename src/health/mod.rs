@@ -10,6 +10,12 @@
 //! balancer for it would turn a degraded service into an outage. Shutdown
 //! (`drain`) makes readiness NOT_SERVING for good.
 //!
+//! Cal.com: while any tenant connection's circuit breaker is open (or
+//! half-open), `GET /health` lists the component `"calcom"` as `"degraded"`
+//! (the server is then degraded, never down: one tenant's broken Cal.com
+//! must not take every tenant's bookings out of the load balancer), and the
+//! gRPC health service `CALCOM` is NOT_SERVING.
+//!
 //! Liveness: gRPC health for `"liveness"` (and `GET /livez`) is SERVING for
 //! as long as the process answers, whatever its dependencies do and also
 //! while it drains: restarting pods does not bring a database back.
@@ -44,6 +50,10 @@ const MAX_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 const DATABASE: &str = "database";
 const REDIS: &str = "redis";
+const CALCOM_COMPONENT: &str = "calcom";
+/// The gRPC health service name of the Cal.com integration: SERVING while
+/// every tenant connection's circuit breaker is closed.
+pub const CALCOM: &str = "askpro.integration.v1.Calcom";
 
 /// Checks dependencies in the background and keeps the last result. Cheap to
 /// clone; all clones share one state.
@@ -65,6 +75,8 @@ struct Inner {
     draining: AtomicBool,
     /// Whether "liveness" was published (on the first check, before serving).
     alive: AtomicBool,
+    /// The Cal.com circuit breakers, once `watch_calcom` was called.
+    calcom: std::sync::OnceLock<Arc<crate::calcom::Breakers>>,
 }
 
 impl HealthMonitor {
@@ -90,6 +102,7 @@ impl HealthMonitor {
             published: tokio::sync::Mutex::new(None),
             draining: AtomicBool::new(false),
             alive: AtomicBool::new(false),
+            calcom: std::sync::OnceLock::new(),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -141,6 +154,24 @@ impl HealthMonitor {
         *published = Some(ServingStatus::NotServing);
     }
 
+    /// Reports the Cal.com breakers (in `report` and as the gRPC health
+    /// service `CALCOM`) until the returned task is aborted.
+    pub fn watch_calcom(&self, breakers: Arc<crate::calcom::Breakers>) -> tokio::task::JoinHandle<()> {
+        let mut not_closed = breakers.watch_not_closed();
+        let _ = self.inner.calcom.set(breakers);
+        let reporter = self.inner.reporter.clone();
+        tokio::spawn(async move {
+            loop {
+                let status =
+                    if *not_closed.borrow_and_update() == 0 { ServingStatus::Serving } else { ServingStatus::NotServing };
+                reporter.set_service_status(CALCOM, status).await;
+                if not_closed.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+    }
+
     pub fn is_draining(&self) -> bool {
         self.inner.draining.load(Ordering::SeqCst)
     }
@@ -148,7 +179,11 @@ impl HealthMonitor {
     /// The last result of every check; no dependency is contacted.
     pub fn report(&self) -> HealthReport {
         let components = self.inner.components.lock().unwrap_or_else(PoisonError::into_inner);
-        let components: BTreeMap<_, _> = components.iter().map(|(name, state)| (*name, state.report())).collect();
+        let mut components: BTreeMap<_, _> =
+            components.iter().map(|(name, state)| (*name, state.report())).collect();
+        if let Some(calcom) = self.inner.calcom.get().and_then(|b| calcom_report(b)) {
+            components.insert(CALCOM_COMPONENT, calcom);
+        }
         let is_up = |name| components.get(name).is_some_and(|c: &ComponentReport| c.status.is_up());
         let draining = self.is_draining();
         let status = if draining || !is_up(DATABASE) {
@@ -189,6 +224,23 @@ impl HealthMonitor {
         set_all(&self.inner.reporter, wanted).await;
         *published = Some(wanted);
     }
+}
+
+/// The "calcom" component: listed once a tenant's connection was used on
+/// this replica; degraded while any breaker is not closed.
+fn calcom_report(breakers: &crate::calcom::Breakers) -> Option<ComponentReport> {
+    let (closed, open, half_open) = breakers.counts();
+    if closed + open + half_open == 0 {
+        return None;
+    }
+    let failing = open + half_open;
+    Some(ComponentReport {
+        status: if failing == 0 { ComponentStatus::Up } else { ComponentStatus::Degraded },
+        latency_ms: None,
+        checked_at: Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        consecutive_failures: u32::try_from(failing).unwrap_or(u32::MAX),
+        last_error: (failing > 0).then_some("circuit_open"),
+    })
 }
 
 /// Readiness: the server (""), "readiness" and every AskPro service share

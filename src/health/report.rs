@@ -46,7 +46,8 @@ impl ComponentState {
 ///   two, 503 for the last.
 /// - `draining`: `true` once shutdown has begun.
 /// - `components`: `"database"` always, `"redis"` only when `redis_url` is
-///   set; each a [`ComponentReport`].
+///   set, `"calcom"` once a tenant's Cal.com connection was used; each a
+///   [`ComponentReport`].
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthReport {
     pub status: OverallStatus,
@@ -75,7 +76,8 @@ pub enum OverallStatus {
 ///
 /// - `status`: `"up"`, `"slow"` (answered, but after more than 500 ms: still
 ///   counted as up), `"down"` (an error, or no answer within the check's
-///   timeout) or `"unknown"` (not checked yet).
+///   timeout), `"unknown"` (not checked yet) or `"degraded"` (the "calcom"
+///   component while some tenant's Cal.com circuit breaker is open).
 /// - `latency_ms`: how long the last check took, in milliseconds (a timed-out
 ///   check shows the timeout); `null` before the first check.
 /// - `checked_at`: when the last check finished, RFC 3339 UTC; `null` before
@@ -102,6 +104,10 @@ pub enum ComponentStatus {
     Slow,
     Down,
     Unknown,
+    /// Works for some and not for others: the "calcom" component while a
+    /// tenant connection's circuit breaker is open (`consecutive_failures`
+    /// then counts the open breakers). Makes the server degraded, never down.
+    Degraded,
 }
 
 impl ComponentStatus {

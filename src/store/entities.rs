@@ -587,3 +587,97 @@ pub mod call {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod calcom_connection {
+    use sea_orm::entity::prelude::*;
+
+    /// Debug is written by hand below: it must never print the key.
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calcom_connections")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        pub base_url: String,
+        /// The Cal.com API key; never returned or logged.
+        pub api_key: String,
+        pub account_user_id: i64,
+        pub account_username: String,
+        pub account_email: String,
+        pub account_time_zone: String,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("calcom_connection::Model")
+                .field("tenant_id", &self.tenant_id)
+                .field("base_url", &self.base_url)
+                .field("api_key", &"[redacted]")
+                .field("account_user_id", &self.account_user_id)
+                .finish_non_exhaustive()
+        }
+    }
+}
+
+pub mod calcom_staff_link {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calcom_staff_links")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub staff_id: Uuid,
+        pub event_type_id: i64,
+        /// The event type's default length in minutes.
+        pub event_type_length: i32,
+        /// 0 when not known.
+        pub calcom_user_id: i64,
+        /// Empty: the staff member's AskPro e-mail.
+        pub calcom_email: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod calcom_sync {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calcom_syncs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub appointment_id: Uuid,
+        /// pending, synced or dead_lettered.
+        pub state: String,
+        pub generation: i64,
+        /// The Cal.com booking uid; empty until Cal.com has one.
+        pub calcom_uid: String,
+        /// The start Cal.com has.
+        pub synced_start: Option<DateTimeUtc>,
+        pub synced_cancelled: bool,
+        pub attempt_count: i32,
+        pub next_attempt_time: Option<DateTimeUtc>,
+        pub lease_until: Option<DateTimeUtc>,
+        pub last_error: String,
+        pub create_time: DateTimeUtc,
+        pub update_time: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -11,6 +11,7 @@ pub mod appointments;
 mod at_commit;
 pub mod branches;
 pub mod caches;
+pub mod calcom;
 pub mod calendar;
 pub mod calls;
 pub mod customers;

@@ -80,10 +80,7 @@ impl Sender {
             Ok(url) => url,
             Err(_) => return failed("the subscription URL does not parse".into()),
         };
-        // A literal address never reaches the resolver: check it here.
-        if let Some(ip) = literal_ip(&url)
-            && let Err(why) = allowed(ip, self.allow_loopback)
-        {
+        if let Some(why) = refused_literal(&url, self.allow_loopback) {
             return failed(why);
         }
         let timestamp = chrono::Utc::now().timestamp();
@@ -155,9 +152,22 @@ pub fn allowed(ip: IpAddr, allow_loopback: bool) -> Result<(), String> {
 }
 
 /// The resolver reqwest connects through: the system's, minus every address
-/// events may not go to.
-struct PublicOnly {
+/// events may not go to. The Cal.com client uses it too (a tenant chooses
+/// its base URL).
+pub(crate) struct PublicOnly {
     allow_loopback: bool,
+}
+
+impl PublicOnly {
+    pub(crate) fn new(allow_loopback: bool) -> Self {
+        Self { allow_loopback }
+    }
+}
+
+/// A literal address never reaches the resolver: the refusal for one that
+/// may not be called.
+pub(crate) fn refused_literal(url: &reqwest::Url, allow_loopback: bool) -> Option<String> {
+    literal_ip(url).and_then(|ip| allowed(ip, allow_loopback).err())
 }
 
 impl Resolve for PublicOnly {

@@ -25,11 +25,12 @@ async fn health_needs_no_key_and_reports_serving(server: &common::TestServer) {
     assert_eq!(status.code(), Code::NotFound);
 }
 
-const ASKPRO_SERVICES: [&str; 4] = [
+const ASKPRO_SERVICES: [&str; 5] = [
     "askpro.tenant.v1.TenantService",
     "askpro.availability.v1.AvailabilityService",
     "askpro.appointment.v1.AppointmentService",
     "askpro.webhook.v1.WebhookService",
+    "askpro.integration.v1.IntegrationService",
 ];
 
 async fn reflection_lists_the_services_without_a_key(server: &common::TestServer) {

@@ -16,6 +16,7 @@ use crate::proto::availability::v1 as av;
 use crate::proto::availability::v1::availability_service_client::AvailabilityServiceClient;
 use crate::proto::tenant::v1 as tn;
 use crate::proto::tenant::v1::tenant_service_client::TenantServiceClient;
+use crate::proto::integration::v1::integration_service_client::IntegrationServiceClient;
 use crate::proto::webhook::v1::webhook_service_client::WebhookServiceClient;
 use crate::retry::RetryPolicy;
 
@@ -167,6 +168,9 @@ impl AskPro {
     }
     pub fn webhooks(&self) -> WebhookServiceClient<AuthedChannel> {
         WebhookServiceClient::with_interceptor(self.channel.clone(), self.credentials.clone())
+    }
+    pub fn integrations(&self) -> IntegrationServiceClient<AuthedChannel> {
+        IntegrationServiceClient::with_interceptor(self.channel.clone(), self.credentials.clone())
     }
 
     /// Runs one unary call under the retry policy and types its error.

@@ -13,7 +13,7 @@ pub use client::{AskPro, AuthedChannel, Builder, Credentials, DEFAULT_DEADLINE};
 pub use error::{Alternative, Details, Error, FieldViolation};
 /// Re-exported so callers build timestamps and durations without a direct dependency.
 pub use prost_types;
-pub use proto::{appointment, availability, tenant, r#type, webhook};
+pub use proto::{appointment, availability, integration, tenant, r#type, webhook};
 pub use retry::RetryPolicy;
 /// Re-exported for `Channel`, `Request` and `Status`.
 pub use tonic;

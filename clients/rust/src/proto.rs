@@ -22,6 +22,11 @@ pub mod appointment {
         include!("gen/askpro.appointment.v1.rs");
     }
 }
+pub mod integration {
+    pub mod v1 {
+        include!("gen/askpro.integration.v1.rs");
+    }
+}
 pub mod webhook {
     pub mod v1 {
         include!("gen/askpro.webhook.v1.rs");

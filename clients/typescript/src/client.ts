@@ -1,4 +1,4 @@
-// The four AskPro services as typed connect-es clients over one transport, with a default
+// The five AskPro services as typed connect-es clients over one transport, with a default
 // deadline on unary calls and errors thrown as AskProError.
 //
 // The deadline and the error decoding live here, around the generated client methods, rather
@@ -10,6 +10,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, type Transport, createClient } from "@connectrpc/connect";
 import { AppointmentService } from "./gen/askpro/appointment/v1/appointment_service_pb.js";
 import { AvailabilityService } from "./gen/askpro/availability/v1/availability_service_pb.js";
+import { IntegrationService } from "./gen/askpro/integration/v1/integration_service_pb.js";
 import { TenantService } from "./gen/askpro/tenant/v1/tenant_service_pb.js";
 import { WebhookService } from "./gen/askpro/webhook/v1/webhook_service_pb.js";
 import { toAskProError } from "./errors.js";
@@ -28,6 +29,7 @@ export interface AskProClient {
   readonly availability: Client<typeof AvailabilityService>;
   readonly appointments: Client<typeof AppointmentService>;
   readonly webhooks: Client<typeof WebhookService>;
+  readonly integrations: Client<typeof IntegrationService>;
   /** The transport, for clients of other services that should share its connection and interceptors. */
   readonly transport: Transport;
 }
@@ -43,6 +45,7 @@ export function createAskProClient(transport: Transport, options: ClientOptions 
     availability: withConventions(AvailabilityService, transport, timeoutMs),
     appointments: withConventions(AppointmentService, transport, timeoutMs),
     webhooks: withConventions(WebhookService, transport, timeoutMs),
+    integrations: withConventions(IntegrationService, transport, timeoutMs),
     transport,
   };
 }

@@ -39,3 +39,5 @@ export * from "./gen/askpro/appointment/v1/resources_pb.js";
 export * from "./gen/askpro/appointment/v1/appointment_service_pb.js";
 export * from "./gen/askpro/webhook/v1/resources_pb.js";
 export * from "./gen/askpro/webhook/v1/webhook_service_pb.js";
+export * from "./gen/askpro/integration/v1/resources_pb.js";
+export * from "./gen/askpro/integration/v1/integration_service_pb.js";

@@ -16,7 +16,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{NewAppointment, cancel_in, claim_time, move_to, record_new, status_of};
+use super::{NewAppointment, Origin, cancel_in, claim_time, move_to, record_new, status_of};
 use crate::domain::appointment::{Source, Status};
 use crate::domain::ids::{BranchId, ServiceId};
 use crate::domain::phone::PhoneNumber;
@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::operations::bookable::Placement;
 use crate::operations::{Operations, customers};
 use crate::store::entities::{appointment, service};
-use crate::store::{TenantTx, appointments, branches, services, staff};
+use crate::store::{TenantTx, appointments, branches, calcom, services, staff};
 use crate::webhooks::payload::{BookingTrigger, CalComBooking, CalComEvent};
 
 const MAX_NOTES: usize = 2000;
@@ -70,6 +70,12 @@ pub async fn mirror_calcom(
     }
     match trigger {
         BookingTrigger::Created | BookingTrigger::Requested => {
+            if let Some(own) = own_booking(tx, booking).await? {
+                return Ok(MirrorOutcome::Ignored {
+                    reason: "AskPro made this booking (its own Cal.com copy)".into(),
+                    appointment_id: Some(own),
+                });
+            }
             if let Some(existing) = appointments::find_by_external_booking_uid(tx, &booking.uid).await? {
                 return Ok(MirrorOutcome::Ignored {
                     reason: "the booking is already mirrored".into(),
@@ -82,7 +88,7 @@ pub async fn mirror_calcom(
         BookingTrigger::Rescheduled => {
             let mut current = None;
             for uid in [booking.rescheduled_from(), Some(booking.uid.as_str())].into_iter().flatten() {
-                current = appointments::find_by_external_booking_uid(tx, uid).await?;
+                current = find_by_calcom_uid(tx, uid).await?;
                 if current.is_some() {
                     break;
                 }
@@ -93,10 +99,35 @@ pub async fn mirror_calcom(
                 None => create(ops, tx, booking, Status::Confirmed, at).await,
             }
         }
-        BookingTrigger::Cancelled => match appointments::find_by_external_booking_uid(tx, &booking.uid).await? {
+        BookingTrigger::Cancelled => match find_by_calcom_uid(tx, &booking.uid).await? {
             None => Ok(ignored("no appointment mirrors this booking")),
             Some(current) => cancel(ops, tx, current, booking, at).await,
         },
+    }
+}
+
+/// The appointment AskPro copied into Cal.com as this booking: named by the
+/// booking's metadata, or known by its uid from the sync queue.
+async fn own_booking(tx: &TenantTx, booking: &CalComBooking) -> Result<Option<Uuid>> {
+    if let Some(id) = booking.askpro_appointment_id {
+        match appointments::get(tx, id).await {
+            Ok(row) => return Ok(Some(row.id)),
+            Err(Error::NotFound { .. }) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    calcom::appointment_with_uid(tx, &booking.uid).await
+}
+
+/// The appointment a Cal.com booking uid stands for: one mirrored from it,
+/// else one AskPro copied into Cal.com as it.
+async fn find_by_calcom_uid(tx: &TenantTx, uid: &str) -> Result<Option<appointment::Model>> {
+    if let Some(row) = appointments::find_by_external_booking_uid(tx, uid).await? {
+        return Ok(Some(row));
+    }
+    match calcom::appointment_with_uid(tx, uid).await? {
+        Some(id) => Ok(Some(appointments::get(tx, id).await?)),
+        None => Ok(None),
     }
 }
 
@@ -159,9 +190,16 @@ async fn reschedule(
     if !status.is_active() {
         return Ok(rejected(format!("the mirrored appointment is {status}")));
     }
+    if current.start_time == booking.start_time && current.end_time == booking.end_time {
+        // AskPro moved it there itself (the echo of its own reschedule).
+        return Ok(MirrorOutcome::Ignored {
+            reason: "the appointment is already at this time".into(),
+            appointment_id: Some(current.id),
+        });
+    }
     let service = services::get(tx, ServiceId(current.service_id)).await?;
     let placement = placement(&service, current.staff_id, booking);
-    move_to(ops, tx, &current, &placement, Some(&booking.uid), at).await?;
+    move_to(ops, tx, &current, &placement, Some(&booking.uid), Origin::Calcom, at).await?;
     Ok(MirrorOutcome::Applied { appointment_id: current.id, customer_id: current.customer_id })
 }
 
@@ -181,7 +219,7 @@ async fn cancel(
         return Ok(rejected(format!("a {status} appointment cannot be cancelled")));
     }
     let reason = truncated(booking.cancellation_reason.as_deref().unwrap_or("cancelled in Cal.com"), MAX_CANCEL_REASON);
-    cancel_in(ops, tx, &current, reason, at).await?;
+    cancel_in(ops, tx, &current, reason, Origin::Calcom, at).await?;
     Ok(MirrorOutcome::Applied { appointment_id: current.id, customer_id: current.customer_id })
 }
 

@@ -8,6 +8,7 @@
 //! back (`cancel_in`). Each writes its outbox event and its change-feed entry
 //! in the same transaction as the change.
 mod book;
+mod calcom;
 mod mirror;
 mod reschedule;
 mod status;
@@ -20,6 +21,7 @@ pub use status::{CancelRequest, cancel, set_status, update_notes};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use self::calcom::Origin;
 use super::bookable::Placement;
 use super::{Operations, events};
 use crate::convert::appointment as convert;
@@ -88,6 +90,8 @@ async fn record_new(
         update_time: at,
     };
     appointments::insert(tx, &row);
+    let origin = if new.source == Source::Calcom { Origin::Calcom } else { Origin::AskPro };
+    calcom::follow(ops, tx, None, &row, origin, at).await?;
     let (appointment, customer) = (convert::appointment(row), convert::customer(customer));
     if customer_is_new {
         events::customer(tx, EventType::CustomerCreated, &customer).await?;
@@ -107,6 +111,7 @@ async fn move_to(
     current: &appointment::Model,
     placement: &Placement,
     external_booking_uid: Option<&str>,
+    origin: Origin,
     at: DateTime<Utc>,
 ) -> Result<pb::Appointment> {
     slot_claims::move_claim(
@@ -129,6 +134,7 @@ async fn move_to(
     next.revision += 1;
     next.update_time = at;
     appointments::save_revision(tx, current, &next).await?;
+    calcom::follow(ops, tx, Some(current), &next, origin, at).await?;
     let appointment = convert::appointment(next);
     events::appointment(tx, EventType::AppointmentRescheduled, &appointment).await?;
     let previous_staff = Some(current.staff_id);
@@ -142,6 +148,7 @@ async fn cancel_in(
     tx: &TenantTx,
     current: &appointment::Model,
     reason: String,
+    origin: Origin,
     at: DateTime<Utc>,
 ) -> Result<pb::Appointment> {
     let mut next = current.clone();
@@ -151,6 +158,7 @@ async fn cancel_in(
     next.update_time = at;
     appointments::save_revision(tx, current, &next).await?;
     slot_claims::release(tx, current.id, current.staff_id).await?;
+    calcom::follow(ops, tx, Some(current), &next, origin, at).await?;
     let appointment = convert::appointment(next);
     events::appointment(tx, EventType::AppointmentCancelled, &appointment).await?;
     ops.feed.announce(tx, pb::AppointmentChange::Cancelled, appointment.clone(), None).await?;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{illegal, move_to, status_of};
+use super::{Origin, illegal, move_to, status_of};
 use crate::convert::instant;
 use crate::domain::ids::TenantId;
 use crate::domain::validate::Violations;
@@ -79,7 +79,7 @@ pub async fn reschedule(
                     false,
                 )
                 .await?;
-                let appointment = move_to(ops, tx, &current, &placement, None, at).await?;
+                let appointment = move_to(ops, tx, &current, &placement, None, Origin::AskPro, at).await?;
                 Ok(pb::RescheduleAppointmentResponse { appointment: Some(appointment) })
             })
             .await

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{cancel_in, status_of, transition};
+use super::{Origin, cancel_in, status_of, transition};
 use crate::convert::appointment as convert;
 use crate::domain::appointment::Status;
 use crate::domain::ids::TenantId;
@@ -43,7 +43,7 @@ pub async fn cancel(ops: &Operations, tenant: TenantId, req: CancelRequest) -> R
             create_once(tx, "CancelAppointment", &req.request_id, &req.fingerprint, async {
                 let current = appointments::get(tx, req.id).await?;
                 check_etag(&req.etag, current.revision)?;
-                let appointment = cancel_in(ops, tx, &current, req.reason.clone(), at).await?;
+                let appointment = cancel_in(ops, tx, &current, req.reason.clone(), Origin::AskPro, at).await?;
                 Ok(pb::CancelAppointmentResponse { appointment: Some(appointment) })
             })
             .await

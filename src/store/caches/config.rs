@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::domain::slots::WeeklyInterval;
 use crate::error::{Error, Result};
 use crate::store::TenantTx;
-use crate::store::entities::{branch, service};
+use crate::store::entities::{branch, calcom_staff_link, service};
 use crate::store::staff::StaffMember;
 use crate::store::subscriptions::{ActiveSubscriptions, active_subscriptions};
 
@@ -30,6 +30,8 @@ pub struct TenantConfig {
     pub allow_overlapping_customer_appointments: bool,
     /// Who gets the tenant's webhook events (see `subscriptions::wanting`).
     pub subscriptions: ActiveSubscriptions,
+    /// Staff whose appointments sync to Cal.com, by staff id.
+    pub calcom_links: HashMap<Uuid, calcom_staff_link::Model>,
 }
 
 impl TenantConfig {
@@ -65,7 +67,7 @@ impl TenantConfig {
     }
 }
 
-/// Reads the tenant's whole booking configuration (seven queries).
+/// Reads the tenant's whole booking configuration (eight queries).
 pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -100,6 +102,7 @@ pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
         .all(tx.conn())
         .await?;
     let subscriptions = active_subscriptions(tx).await?;
+    let calcom_links = crate::store::calcom::links(tx).await?;
     let mut config = TenantConfig {
         branches: branches.into_iter().map(|b| (b.id, b)).collect(),
         services: services.into_iter().map(|s| (s.id, s)).collect(),
@@ -109,6 +112,7 @@ pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
         time_zone: tenant_row.time_zone,
         allow_overlapping_customer_appointments: tenant_row.allow_overlapping_customer_appointments,
         subscriptions,
+        calcom_links: calcom_links.into_iter().map(|l| (l.staff_id, l)).collect(),
     };
     for row in offered {
         if let Some(member) = config.staff.get_mut(&row.staff_id) {

@@ -59,6 +59,9 @@ pub struct CalComBooking {
     pub cancellation_reason: Option<String>,
     /// E.g. "ACCEPTED", "PENDING", "CANCELLED".
     pub status: Option<String>,
+    /// The AskPro appointment this booking copies (`metadata.askproAppointmentId`,
+    /// set when AskPro made the booking): the webhook is AskPro's own echo.
+    pub askpro_appointment_id: Option<uuid::Uuid>,
 }
 
 impl CalComBooking {
@@ -134,6 +137,10 @@ pub fn parse_calcom(body: &[u8]) -> Result<CalComEvent, PayloadError> {
         from_reschedule: p.opt_string("fromReschedule")?.map(str::to_owned),
         cancellation_reason: p.opt_string("cancellationReason")?.map(str::to_owned),
         status: p.opt_string("status")?.map(str::to_owned),
+        askpro_appointment_id: p
+            .get("metadata")
+            .and_then(|m| m.get(crate::calcom::wire::APPOINTMENT_METADATA_KEY))
+            .and_then(|id| id.as_str()?.parse().ok()),
     };
     Ok(CalComEvent::Booking { trigger, created_at, booking })
 }

@@ -8,6 +8,8 @@ from ._gen.askpro.appointment.v1 import appointment_service_pb2 as appointment_p
 from ._gen.askpro.appointment.v1 import resources_pb2 as appointment_resources_pb2
 from ._gen.askpro.availability.v1 import availability_service_pb2 as availability_pb2
 from ._gen.askpro.availability.v1 import resources_pb2 as availability_resources_pb2
+from ._gen.askpro.integration.v1 import integration_service_pb2 as integration_pb2
+from ._gen.askpro.integration.v1 import resources_pb2 as integration_resources_pb2
 from ._gen.askpro.tenant.v1 import resources_pb2 as tenant_resources_pb2
 from ._gen.askpro.tenant.v1 import tenant_service_pb2 as tenant_pb2
 from ._gen.askpro.type.v1 import types_pb2
@@ -38,6 +40,8 @@ __all__ = [
     "appointment_resources_pb2",
     "availability_pb2",
     "availability_resources_pb2",
+    "integration_pb2",
+    "integration_resources_pb2",
     "tenant_pb2",
     "tenant_resources_pb2",
     "types_pb2",

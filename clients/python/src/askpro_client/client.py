@@ -20,6 +20,7 @@ import grpc
 from ._gen.askpro.appointment.v1 import appointment_service_pb2_grpc
 from ._gen.askpro.availability.v1 import availability_service_pb2_grpc
 from ._gen.askpro.tenant.v1 import tenant_service_pb2_grpc
+from ._gen.askpro.integration.v1 import integration_service_pb2_grpc
 from ._gen.askpro.webhook.v1 import webhook_service_pb2_grpc
 from .errors import from_rpc_error
 
@@ -106,7 +107,7 @@ class _AskProInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClien
 
 
 class AskProClient:
-    """The four AskPro service stubs over one channel. Use as a context manager or call close()."""
+    """The five AskPro service stubs over one channel. Use as a context manager or call close()."""
 
     def __init__(self, channel: grpc.Channel) -> None:
         self.channel = channel
@@ -114,6 +115,7 @@ class AskProClient:
         self.availability = availability_service_pb2_grpc.AvailabilityServiceStub(channel)
         self.appointments = appointment_service_pb2_grpc.AppointmentServiceStub(channel)
         self.webhooks = webhook_service_pb2_grpc.WebhookServiceStub(channel)
+        self.integrations = integration_service_pb2_grpc.IntegrationServiceStub(channel)
 
     def close(self) -> None:
         self.channel.close()

@@ -1,0 +1,78 @@
+//! IntegrationService: the tenant's Cal.com connection and the state of its
+//! appointments' Cal.com copies. The trait implementation only dispatches.
+//! Every method needs the tenant admin scope (`access::permissions`).
+//!
+//! The API key is input only: it is sent to Cal.com and stored, and never
+//! returned, logged or echoed in an error.
+mod connection;
+mod syncs;
+
+use tonic::{Request, Response, Status};
+
+use super::AppState;
+use crate::calcom::CalcomError;
+use crate::error::{Error, Result};
+use crate::proto::integration::v1::integration_service_server::IntegrationService;
+use crate::proto::integration::v1::*;
+
+pub struct IntegrationApi {
+    state: AppState,
+}
+
+impl IntegrationApi {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+/// Wraps a handler result into a tonic response, mapping the error once.
+fn respond<T>(result: Result<T>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+/// A Cal.com failure during a call: UNAVAILABLE with what went wrong, and
+/// when to retry.
+fn unavailable(err: CalcomError) -> Error {
+    let retry_after = err.retry_after().unwrap_or(std::time::Duration::from_secs(1));
+    Error::Upstream { dependency: "Cal.com", message: err.to_string(), retry_after }
+}
+
+#[tonic::async_trait]
+impl IntegrationService for IntegrationApi {
+    async fn connect_calcom(
+        &self,
+        r: Request<ConnectCalcomRequest>,
+    ) -> Result<Response<ConnectCalcomResponse>, Status> {
+        respond(connection::connect(&self.state, r).await)
+    }
+    async fn get_calcom_connection(
+        &self,
+        r: Request<GetCalcomConnectionRequest>,
+    ) -> Result<Response<GetCalcomConnectionResponse>, Status> {
+        respond(connection::get(&self.state, r).await)
+    }
+    async fn disconnect_calcom(
+        &self,
+        r: Request<DisconnectCalcomRequest>,
+    ) -> Result<Response<DisconnectCalcomResponse>, Status> {
+        respond(connection::disconnect(&self.state, r).await)
+    }
+    async fn get_calcom_sync(
+        &self,
+        r: Request<GetCalcomSyncRequest>,
+    ) -> Result<Response<GetCalcomSyncResponse>, Status> {
+        respond(syncs::get(&self.state, r).await)
+    }
+    async fn list_calcom_syncs(
+        &self,
+        r: Request<ListCalcomSyncsRequest>,
+    ) -> Result<Response<ListCalcomSyncsResponse>, Status> {
+        respond(syncs::list(&self.state, r).await)
+    }
+    async fn retry_calcom_sync(
+        &self,
+        r: Request<RetryCalcomSyncRequest>,
+    ) -> Result<Response<RetryCalcomSyncResponse>, Status> {
+        respond(syncs::retry(&self.state, r).await)
+    }
+}

@@ -1,0 +1,132 @@
+//! Cal.com API v2 bodies, as its OpenAPI document and source describe them
+//! (docs/calcom-v2-wire.md). Only the fields AskPro reads or sends; unknown
+//! fields are ignored, optional ones default, so a Cal.com release that adds
+//! fields breaks nothing.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `cal-api-version` of the event-type endpoints.
+pub const EVENT_TYPES_VERSION: &str = "2024-06-14";
+/// `cal-api-version` of the booking endpoints.
+pub const BOOKINGS_VERSION: &str = "2024-08-13";
+
+/// The metadata key naming the AskPro appointment a booking copies: how a
+/// retry finds a booking an earlier attempt made, and how the inbound mirror
+/// recognises AskPro's own bookings in Cal.com's webhooks.
+pub const APPOINTMENT_METADATA_KEY: &str = "askproAppointmentId";
+
+/// Every success body: `{"status": "success", "data": ...}`.
+#[derive(Debug, Deserialize)]
+pub struct Envelope<T> {
+    pub status: String,
+    pub data: T,
+}
+
+/// Every error body: `{"status": "error", "timestamp", "path", "error": {code, message, details}}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub code: String,
+    /// A string, or (validation errors) sometimes a list of strings.
+    #[serde(default)]
+    pub message: serde_json::Value,
+}
+
+/// GET /v2/me.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    #[serde(default)]
+    pub time_zone: String,
+}
+
+/// GET /v2/event-types/{id}.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventType {
+    pub id: i64,
+    pub length_in_minutes: i32,
+    #[serde(default)]
+    pub title: String,
+}
+
+/// POST /v2/bookings.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateBooking {
+    /// UTC, RFC 3339.
+    pub start: DateTime<Utc>,
+    pub event_type_id: i64,
+    /// Only when it differs from the event type's own length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length_in_minutes: Option<i64>,
+    pub attendee: Attendee,
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attendee {
+    pub name: String,
+    /// IANA zone of the attendee (the branch's).
+    pub time_zone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// E.164.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
+/// POST /v2/bookings/{uid}/cancel.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelBooking {
+    pub cancellation_reason: String,
+}
+
+/// POST /v2/bookings/{uid}/reschedule.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RescheduleBooking {
+    pub start: DateTime<Utc>,
+    pub rescheduling_reason: String,
+}
+
+/// A booking as the booking endpoints answer it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Booking {
+    pub uid: String,
+    /// "accepted", "pending", "cancelled", "rejected".
+    #[serde(default)]
+    pub status: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    /// Set on a booking that a reschedule replaced.
+    #[serde(default)]
+    pub rescheduled_to_uid: Option<String>,
+}
+
+impl Booking {
+    /// The AskPro appointment this booking copies, from its metadata.
+    pub fn appointment_id(&self) -> Option<uuid::Uuid> {
+        self.metadata.get(APPOINTMENT_METADATA_KEY)?.as_str()?.parse().ok()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.status.eq_ignore_ascii_case("cancelled")
+    }
+}
