@@ -15,8 +15,8 @@ use crate::access::ApiKeyCache;
 use crate::api::AppState;
 use crate::api::appointment::AppointmentApi;
 use crate::api::availability::AvailabilityApi;
-use crate::api::tenant::TenantApi;
 use crate::api::integration::IntegrationApi;
+use crate::api::tenant::TenantApi;
 use crate::api::webhook::WebhookApi;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -32,8 +32,8 @@ use crate::layers::rate_limit::LimitRate;
 use crate::layers::request_id::AssignRequestId;
 use crate::proto::appointment::v1::appointment_service_server::AppointmentServiceServer;
 use crate::proto::availability::v1::availability_service_server::AvailabilityServiceServer;
-use crate::proto::tenant::v1::tenant_service_server::TenantServiceServer;
 use crate::proto::integration::v1::integration_service_server::IntegrationServiceServer;
+use crate::proto::tenant::v1::tenant_service_server::TenantServiceServer;
 use crate::proto::webhook::v1::webhook_service_server::WebhookServiceServer;
 
 /// The services this server serves, by name (defined beside the contracts).
@@ -52,8 +52,11 @@ pub async fn prepare(config: Config) -> Result<AppState> {
         config.calcom_breaker_failures,
         Duration::from_secs(config.calcom_breaker_open_secs),
     );
-    let calcom =
-        crate::calcom::CalcomClient::new(config.webhook_allow_http_loopback, config.calcom_timeout(), Arc::new(breakers));
+    let calcom = crate::calcom::CalcomClient::new(
+        config.webhook_allow_http_loopback,
+        config.calcom_timeout(),
+        Arc::new(breakers),
+    );
     Ok(AppState { store, ops, config: Arc::new(config), keys, calcom })
 }
 

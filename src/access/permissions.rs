@@ -69,7 +69,11 @@ pub fn required(path: &str) -> Option<Permission> {
         // The connection holds the tenant's Cal.com key and the syncs show
         // its bookings' errors.
         ("askpro.integration.v1.IntegrationService", method) => match method {
-            "ConnectCalcom" | "GetCalcomConnection" | "DisconnectCalcom" | "GetCalcomSync" | "ListCalcomSyncs"
+            "ConnectCalcom"
+            | "GetCalcomConnection"
+            | "DisconnectCalcom"
+            | "GetCalcomSync"
+            | "ListCalcomSyncs"
             | "RetryCalcomSync" => Administer,
             _ => return None,
         },

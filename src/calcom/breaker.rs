@@ -40,10 +40,16 @@ impl State {
 
 #[derive(Clone, Copy, Debug)]
 enum Breaker {
-    Closed { outages: u32 },
-    Open { until: Instant },
+    Closed {
+        outages: u32,
+    },
+    Open {
+        until: Instant,
+    },
     /// `trial_since`: when the trial call was let through.
-    HalfOpen { trial_since: Instant },
+    HalfOpen {
+        trial_since: Instant,
+    },
 }
 
 impl Breaker {

@@ -128,7 +128,9 @@ impl CalcomClient {
             if let Some(found) = page.iter().find(|b| b.appointment_id() == Some(appointment_id)) {
                 return Ok(Some(found.clone()));
             }
-            if page.len() < MAX_TAKE as usize || skip >= 20 * MAX_TAKE {
+            // Bounded: an attempt has a time budget, and 1,000 bookings made
+            // since the appointment was queued is far beyond one tenant's pace.
+            if page.len() < MAX_TAKE as usize || skip >= 3 * MAX_TAKE {
                 return Ok(None);
             }
             skip += MAX_TAKE;
@@ -271,9 +273,7 @@ fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8], what: &'st
         .ok()
         .map(|b| match b.error.message {
             serde_json::Value::String(text) => text,
-            serde_json::Value::Array(items) => {
-                items.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("; ")
-            }
+            serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("; "),
             _ => b.error.code,
         })
         .unwrap_or_default();
@@ -312,9 +312,10 @@ mod tests {
         assert_eq!(err, CalcomError::Auth { status: 401, message: "Invalid API Key".into() });
         let err = status_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), br#"{"error":{"message":["a","b"]}}"#, "x");
         assert_eq!(err, CalcomError::Rejected { status: 400, message: "a; b".into() });
-        assert_eq!(status_error(StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>", "x"), CalcomError::Server {
-            status: 502
-        });
+        assert_eq!(
+            status_error(StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>", "x"),
+            CalcomError::Server { status: 502 }
+        );
     }
 
     #[test]

@@ -162,8 +162,11 @@ impl HealthMonitor {
         let reporter = self.inner.reporter.clone();
         tokio::spawn(async move {
             loop {
-                let status =
-                    if *not_closed.borrow_and_update() == 0 { ServingStatus::Serving } else { ServingStatus::NotServing };
+                let status = if *not_closed.borrow_and_update() == 0 {
+                    ServingStatus::Serving
+                } else {
+                    ServingStatus::NotServing
+                };
                 reporter.set_service_status(CALCOM, status).await;
                 if not_closed.changed().await.is_err() {
                     return;
@@ -179,8 +182,7 @@ impl HealthMonitor {
     /// The last result of every check; no dependency is contacted.
     pub fn report(&self) -> HealthReport {
         let components = self.inner.components.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut components: BTreeMap<_, _> =
-            components.iter().map(|(name, state)| (*name, state.report())).collect();
+        let mut components: BTreeMap<_, _> = components.iter().map(|(name, state)| (*name, state.report())).collect();
         if let Some(calcom) = self.inner.calcom.get().and_then(|b| calcom_report(b)) {
             components.insert(CALCOM_COMPONENT, calcom);
         }

@@ -30,8 +30,9 @@ const BATCH: u64 = 16;
 const POLL: Duration = Duration::from_millis(500);
 /// How often the pending gauge is recounted.
 const GAUGE_EVERY: Duration = Duration::from_secs(5);
-/// Calls one attempt may make (a reschedule that must follow Cal.com's own
-/// earlier reschedule takes three); the lease covers them all.
+/// One attempt may take as long as this many calls (a reschedule that must
+/// follow Cal.com's own earlier reschedule takes three); it is cut off
+/// there, and the lease lasts longer.
 const CALLS_PER_ATTEMPT: u32 = 4;
 
 #[derive(Clone)]
@@ -39,6 +40,8 @@ pub struct Worker {
     store: Store,
     client: CalcomClient,
     schedule: Vec<Duration>,
+    /// The longest one attempt may take.
+    budget: Duration,
     lease: Duration,
 }
 
@@ -53,13 +56,15 @@ struct Subject {
 
 impl Worker {
     pub fn new(store: Store, client: CalcomClient, config: &Config) -> Self {
+        let budget = config.calcom_timeout() * CALLS_PER_ATTEMPT;
         Self {
             store,
             client,
             schedule: config.calcom_retry_schedule_secs.iter().map(|s| Duration::from_secs(*s)).collect(),
-            // Longer than an attempt can take, so a live worker's lease never
+            budget,
+            // Longer than an attempt may take, so a live worker's lease never
             // runs out under it.
-            lease: config.calcom_timeout() * CALLS_PER_ATTEMPT * 2 + Duration::from_secs(5),
+            lease: budget + Duration::from_secs(2),
         }
     }
 
@@ -118,10 +123,13 @@ impl Worker {
         };
         let end = match self.subject(tenant, claimed).await? {
             None => AttemptEnd::DeadLettered { error: "the tenant is no longer connected to Cal.com".into() },
-            Some(subject) => match reconcile(&self.client, &subject, claimed, &mut facts).await {
-                Ok(()) => AttemptEnd::Synced,
-                Err(err) => self.after_failure(claimed, &err),
-            },
+            Some(subject) => {
+                let attempt = reconcile(&self.client, &subject, claimed, &mut facts);
+                match tokio::time::timeout(self.budget, attempt).await.unwrap_or(Err(CalcomError::Timeout)) {
+                    Ok(()) => AttemptEnd::Synced,
+                    Err(err) => self.after_failure(claimed, &err),
+                }
+            }
         };
         let outcome = match &end {
             AttemptEnd::Synced => "synced",
@@ -212,7 +220,8 @@ async fn reconcile(
         if facts.uid.is_empty() || facts.cancelled {
             return Ok(());
         }
-        let reason = if appointment.cancel_reason.is_empty() { "Cancelled in AskPro" } else { &appointment.cancel_reason };
+        let reason =
+            if appointment.cancel_reason.is_empty() { "Cancelled in AskPro" } else { &appointment.cancel_reason };
         return match client.cancel_booking(connection, &facts.uid, reason).await {
             Ok(_) => {
                 facts.cancelled = true;
@@ -246,8 +255,7 @@ async fn reconcile(
         if facts.start == Some(appointment.start_time) {
             return Ok(());
         }
-        match client.reschedule_booking(connection, &facts.uid, appointment.start_time, "Rescheduled in AskPro").await
-        {
+        match client.reschedule_booking(connection, &facts.uid, appointment.start_time, "Rescheduled in AskPro").await {
             Ok(booking) => {
                 adopt(facts, &booking);
                 return Ok(());

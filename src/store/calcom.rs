@@ -151,7 +151,8 @@ pub fn queue(tx: &TenantTx, appointment_id: Uuid, known: KnownCopy, at: Instant)
     let upsert = sync::Entity::insert(all_set::<sync::ActiveModel, _>(row)).on_conflict(
         OnConflict::columns([sync::Column::TenantId, sync::Column::AppointmentId])
             .value(sync::Column::State, SyncState::Pending.as_str())
-            .value(sync::Column::Generation, Expr::col(sync::Column::Generation).add(1))
+            // Qualified: PostgreSQL sees both the row and EXCLUDED here.
+            .value(sync::Column::Generation, Expr::col((sync::Entity, sync::Column::Generation)).add(1))
             .value(sync::Column::AttemptCount, 0)
             .value(sync::Column::NextAttemptTime, Some(at))
             .value(sync::Column::LastError, "")
@@ -274,8 +275,14 @@ pub enum AttemptEnd {
     Synced,
     /// Try again at `next`; `counted`: false when no call was made (the
     /// circuit was open), so the attempt does not count.
-    Retry { error: String, next: Instant, counted: bool },
-    DeadLettered { error: String },
+    Retry {
+        error: String,
+        next: Instant,
+        counted: bool,
+    },
+    DeadLettered {
+        error: String,
+    },
 }
 
 /// Records an attempt on the copy `claimed` (as claimed). What Cal.com has

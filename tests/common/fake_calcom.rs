@@ -212,7 +212,14 @@ fn success(status: StatusCode, data: Value) -> Response {
 
 /// What every handler does first: record, apply the script, check the key
 /// and the version. `Err` is the answer.
-fn gate(data: &Shared, headers: &HeaderMap, uri: &Uri, method: &str, version: Option<&[&str]>) -> Result<Duration, Response> {
+#[allow(clippy::result_large_err, reason = "the error is the response itself, made once per request")]
+fn gate(
+    data: &Shared,
+    headers: &HeaderMap,
+    uri: &Uri,
+    method: &str,
+    version: Option<&[&str]>,
+) -> Result<Duration, Response> {
     let mut d = data.lock().unwrap();
     let path = uri.path().to_owned();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -228,7 +235,12 @@ fn gate(data: &Shared, headers: &HeaderMap, uri: &Uri, method: &str, version: Op
         let status = StatusCode::from_u16(status).unwrap();
         let mut response = match status.as_u16() {
             401 => error(status, &path, "UnauthorizedException", "Invalid API Key"),
-            429 => error(status, &path, "ThrottlerException", "CustomThrottlerGuard - Too many requests. Please try again later."),
+            429 => error(
+                status,
+                &path,
+                "ThrottlerException",
+                "CustomThrottlerGuard - Too many requests. Please try again later.",
+            ),
             _ => error(status, &path, "InternalServerErrorException", "Internal server error"),
         };
         if status.as_u16() == 429
@@ -262,11 +274,14 @@ async fn me(State(data): Shared, headers: HeaderMap, uri: Uri) -> Response {
         Err(answer) => return answer,
     };
     tokio::time::sleep(delay).await;
-    success(StatusCode::OK, json!({
-        "id": 42, "username": "anna", "email": "anna@salon.example", "name": "Anna", "avatarUrl": null, "bio": null,
-        "timeFormat": 24, "defaultScheduleId": 7, "weekStart": "Monday", "timeZone": "Europe/Berlin",
-        "locale": "de", "organizationId": null,
-    }))
+    success(
+        StatusCode::OK,
+        json!({
+            "id": 42, "username": "anna", "email": "anna@salon.example", "name": "Anna", "avatarUrl": null, "bio": null,
+            "timeFormat": 24, "defaultScheduleId": 7, "weekStart": "Monday", "timeZone": "Europe/Berlin",
+            "locale": "de", "organizationId": null,
+        }),
+    )
 }
 
 async fn event_type(State(data): Shared, headers: HeaderMap, uri: Uri, Path(id): Path<i64>) -> Response {
@@ -275,16 +290,21 @@ async fn event_type(State(data): Shared, headers: HeaderMap, uri: Uri, Path(id):
     }
     let minutes = data.lock().unwrap().event_types.get(&id).copied();
     match minutes {
-        Some(minutes) => success(StatusCode::OK, json!({
-            "id": id, "lengthInMinutes": minutes, "title": "Haircut", "slug": "haircut", "description": "",
-            "locations": [], "bookingFields": [], "disableGuests": false, "slotInterval": null,
-            "minimumBookingNotice": 120, "beforeEventBuffer": 0, "afterEventBuffer": 0, "recurrence": null,
-            "metadata": {}, "price": 0, "currency": "eur", "lockTimeZoneToggleOnBookingPage": false,
-            "forwardParamsSuccessRedirect": true, "successRedirectUrl": null, "isInstantEvent": false,
-            "scheduleId": null, "hidden": false, "bookingRequiresAuthentication": false, "ownerId": 42,
-            "users": [], "bookingUrl": "https://cal.com/anna/haircut",
-        })),
-        None => error(StatusCode::NOT_FOUND, uri.path(), "NotFoundException", &format!("Event type with id={id} not found")),
+        Some(minutes) => success(
+            StatusCode::OK,
+            json!({
+                "id": id, "lengthInMinutes": minutes, "title": "Haircut", "slug": "haircut", "description": "",
+                "locations": [], "bookingFields": [], "disableGuests": false, "slotInterval": null,
+                "minimumBookingNotice": 120, "beforeEventBuffer": 0, "afterEventBuffer": 0, "recurrence": null,
+                "metadata": {}, "price": 0, "currency": "eur", "lockTimeZoneToggleOnBookingPage": false,
+                "forwardParamsSuccessRedirect": true, "successRedirectUrl": null, "isInstantEvent": false,
+                "scheduleId": null, "hidden": false, "bookingRequiresAuthentication": false, "ownerId": 42,
+                "users": [], "bookingUrl": "https://cal.com/anna/haircut",
+            }),
+        ),
+        None => {
+            error(StatusCode::NOT_FOUND, uri.path(), "NotFoundException", &format!("Event type with id={id} not found"))
+        }
     }
 }
 
@@ -303,10 +323,20 @@ async fn create_booking(State(data): Shared, headers: HeaderMap, uri: Uri, body:
         return error(StatusCode::BAD_REQUEST, uri.path(), "BadRequestException", "start and eventTypeId are required");
     };
     if attendee["name"].as_str().is_none() || attendee["timeZone"].as_str().is_none() {
-        return error(StatusCode::BAD_REQUEST, uri.path(), "BadRequestException", "attendee.name and attendee.timeZone are required");
+        return error(
+            StatusCode::BAD_REQUEST,
+            uri.path(),
+            "BadRequestException",
+            "attendee.name and attendee.timeZone are required",
+        );
     }
     if attendee["email"].as_str().is_none() && attendee["phoneNumber"].as_str().is_none() {
-        return error(StatusCode::BAD_REQUEST, uri.path(), "BadRequestException", "At least one contact method (email or phone number) must be provided");
+        return error(
+            StatusCode::BAD_REQUEST,
+            uri.path(),
+            "BadRequestException",
+            "At least one contact method (email or phone number) must be provided",
+        );
     }
     let booking = {
         let mut d = data.lock().unwrap();
@@ -343,7 +373,12 @@ async fn get_booking(State(data): Shared, headers: HeaderMap, uri: Uri, Path(uid
     let found = data.lock().unwrap().bookings.iter().find(|b| b.uid == uid).cloned();
     match found {
         Some(booking) => success(StatusCode::OK, booking.json()),
-        None => error(StatusCode::NOT_FOUND, uri.path(), "NotFoundException", &format!("Booking with uid={uid} was not found")),
+        None => error(
+            StatusCode::NOT_FOUND,
+            uri.path(),
+            "NotFoundException",
+            &format!("Booking with uid={uid} was not found"),
+        ),
     }
 }
 
@@ -370,7 +405,13 @@ async fn list_bookings(
     (StatusCode::OK, Json(json!({"status": "success", "data": matching}))).into_response()
 }
 
-async fn cancel_booking(State(data): Shared, headers: HeaderMap, uri: Uri, Path(uid): Path<String>, body: axum::body::Bytes) -> Response {
+async fn cancel_booking(
+    State(data): Shared,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(uid): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let delay = match gate(&State(data.clone()), &headers, &uri, "POST", Some(BOOKINGS)) {
         Ok(delay) => delay,
         Err(answer) => return answer,
@@ -380,9 +421,12 @@ async fn cancel_booking(State(data): Shared, headers: HeaderMap, uri: Uri, Path(
         let mut d = data.lock().unwrap();
         match d.bookings.iter_mut().find(|b| b.uid == uid) {
             None => Err(error(StatusCode::NOT_FOUND, uri.path(), "NotFoundException", "booking not found")),
-            Some(b) if b.status == "cancelled" => {
-                Err(error(StatusCode::BAD_REQUEST, uri.path(), "BadRequestException", "This booking has already been cancelled."))
-            }
+            Some(b) if b.status == "cancelled" => Err(error(
+                StatusCode::BAD_REQUEST,
+                uri.path(),
+                "BadRequestException",
+                "This booking has already been cancelled.",
+            )),
             Some(b) => {
                 b.status = "cancelled".into();
                 let mut out = b.json();
@@ -398,7 +442,13 @@ async fn cancel_booking(State(data): Shared, headers: HeaderMap, uri: Uri, Path(
     }
 }
 
-async fn reschedule_booking(State(data): Shared, headers: HeaderMap, uri: Uri, Path(uid): Path<String>, body: axum::body::Bytes) -> Response {
+async fn reschedule_booking(
+    State(data): Shared,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(uid): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let delay = match gate(&State(data.clone()), &headers, &uri, "POST", Some(BOOKINGS)) {
         Ok(delay) => delay,
         Err(answer) => return answer,
@@ -413,9 +463,12 @@ async fn reschedule_booking(State(data): Shared, headers: HeaderMap, uri: Uri, P
         let id = d.next_id;
         match d.bookings.iter().position(|b| b.uid == uid) {
             None => Err(error(StatusCode::NOT_FOUND, uri.path(), "NotFoundException", "booking not found")),
-            Some(i) if d.bookings[i].status != "accepted" && d.bookings[i].status != "pending" => {
-                Err(error(StatusCode::BAD_REQUEST, uri.path(), "BadRequestException", "Only accepted or pending bookings can be rescheduled"))
-            }
+            Some(i) if d.bookings[i].status != "accepted" && d.bookings[i].status != "pending" => Err(error(
+                StatusCode::BAD_REQUEST,
+                uri.path(),
+                "BadRequestException",
+                "Only accepted or pending bookings can be rescheduled",
+            )),
             Some(i) => {
                 let start = start.with_timezone(&Utc);
                 let mut new = d.bookings[i].clone();

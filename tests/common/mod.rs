@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod booking;
+pub mod fake_calcom;
 pub mod http;
 pub mod process;
 pub mod salon;
@@ -286,7 +287,14 @@ impl TestServer {
 
     /// A second replica over this server's database.
     pub async fn second_replica(&self) -> Replica {
-        let state = server::prepare(test_config(self.db.url())).await.expect("second replica");
+        self.second_replica_with(|_| {}).await
+    }
+
+    /// A second replica whose test configuration `adjust` changes first.
+    pub async fn second_replica_with(&self, adjust: impl FnOnce(&mut Config)) -> Replica {
+        let mut config = test_config(self.db.url());
+        adjust(&mut config);
+        let state = server::prepare(config).await.expect("second replica");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let (stop, stopped) = oneshot::channel::<()>();

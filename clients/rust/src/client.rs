@@ -14,9 +14,9 @@ use crate::proto::appointment::v1 as ap;
 use crate::proto::appointment::v1::appointment_service_client::AppointmentServiceClient;
 use crate::proto::availability::v1 as av;
 use crate::proto::availability::v1::availability_service_client::AvailabilityServiceClient;
+use crate::proto::integration::v1::integration_service_client::IntegrationServiceClient;
 use crate::proto::tenant::v1 as tn;
 use crate::proto::tenant::v1::tenant_service_client::TenantServiceClient;
-use crate::proto::integration::v1::integration_service_client::IntegrationServiceClient;
 use crate::proto::webhook::v1::webhook_service_client::WebhookServiceClient;
 use crate::retry::RetryPolicy;
 

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::operations::Operations;
+use crate::store::TenantTx;
 use crate::store::calcom::{self, KnownCopy};
 use crate::store::entities::appointment;
-use crate::store::TenantTx;
 
 /// Where a change to an appointment comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

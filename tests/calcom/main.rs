@@ -1,0 +1,397 @@
+//! The Cal.com integration against a local Cal.com (tests/common/fake_calcom.rs,
+//! which speaks the v2 wire format): connecting with a bad key, a booking
+//! synced with its cancel and reschedule, Cal.com down during 50 bookings,
+//! a server killed mid-sync, two replicas syncing at once, and Cal.com's
+//! webhooks about AskPro's own bookings. Every test runs on SQLite and (with
+//! ASKPRO_TEST_DATABASE_URL) on PostgreSQL.
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use askpro::config::Config;
+use askpro::proto::integration::v1 as ig;
+use askpro::proto::integration::v1::integration_service_client::IntegrationServiceClient;
+use common::fake_calcom::{EVENT_TYPE_ID, FakeCalcom, VALID_KEY};
+use common::salon::Salon;
+use common::time::BookingDay;
+use common::{TestServer, authed};
+use tonic::Code;
+use tonic::transport::Channel;
+
+fn fast_retries(config: &mut Config) {
+    config.webhook_allow_http_loopback = true;
+    config.calcom_retry_schedule_secs = vec![1; 30];
+    config.calcom_breaker_failures = 3;
+    config.calcom_breaker_open_secs = 1;
+    config.calcom_timeout_ms = 1500;
+}
+
+fn integrations(channel: &Channel) -> IntegrationServiceClient<Channel> {
+    IntegrationServiceClient::new(channel.clone())
+}
+
+fn connect_request(fake: &FakeCalcom, key: &str, staff_id: &str, event_type_id: i64) -> ig::ConnectCalcomRequest {
+    ig::ConnectCalcomRequest {
+        connection: Some(ig::CalcomConnection {
+            base_url: fake.base_url(),
+            staff_links: vec![ig::CalcomStaffLink {
+                staff_id: staff_id.into(),
+                event_type_id,
+                calcom_user_id: 42,
+                calcom_email: String::new(),
+            }],
+            ..Default::default()
+        }),
+        api_key: key.into(),
+    }
+}
+
+async fn connect(server: &TestServer, salon: &Salon, fake: &FakeCalcom) -> ig::CalcomConnection {
+    integrations(&server.channel)
+        .connect_calcom(authed(connect_request(fake, VALID_KEY, salon.staff(), EVENT_TYPE_ID), salon.admin()))
+        .await
+        .expect("connect to Cal.com")
+        .into_inner()
+        .connection
+        .unwrap()
+}
+
+async fn connection(server: &TestServer, salon: &Salon) -> ig::CalcomConnection {
+    integrations(&server.channel)
+        .get_calcom_connection(authed(ig::GetCalcomConnectionRequest {}, salon.admin()))
+        .await
+        .expect("get the connection")
+        .into_inner()
+        .connection
+        .unwrap()
+}
+
+async fn sync_of(server: &TestServer, salon: &Salon, appointment_id: &str) -> ig::CalcomSync {
+    integrations(&server.channel)
+        .get_calcom_sync(authed(ig::GetCalcomSyncRequest { appointment_id: appointment_id.into() }, salon.admin()))
+        .await
+        .expect("get the sync")
+        .into_inner()
+        .sync
+        .unwrap()
+}
+
+/// Polls `check` every 100 ms until it holds, for at most `limit`.
+async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn synced(server: &TestServer, salon: &Salon, id: &str) -> bool {
+    sync_of(server, salon, id).await.state == ig::SyncState::Synced as i32
+}
+
+fn phone(i: usize) -> String {
+    format!("+4915112{i:06}")
+}
+
+async fn connecting_with_a_bad_key_is_refused_and_stores_nothing(server: &TestServer) {
+    let salon = Salon::open(server, "Salon Connect").await;
+    let fake = FakeCalcom::start().await;
+    let mut client = integrations(&server.channel);
+
+    // A key Cal.com refuses: INVALID_ARGUMENT on api_key, the key nowhere in the answer.
+    let wrong = "cal_live_wrong0000000000000000000000";
+    let refused = client
+        .connect_calcom(authed(connect_request(&fake, wrong, salon.staff(), EVENT_TYPE_ID), salon.admin()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains("api_key"), "{}", refused.message());
+    assert!(!format!("{refused:?}").contains(wrong), "the key must not be echoed");
+    let details = tonic_types::StatusExt::get_error_details(&refused);
+    let field = &details.bad_request().expect("BadRequest").field_violations[0];
+    assert_eq!(field.field, "api_key");
+    assert!(field.description.contains("Invalid API Key"), "{}", field.description);
+
+    // Not a Cal.com key at all: refused before Cal.com is asked.
+    let asked = fake.seen().len();
+    let malformed = client
+        .connect_calcom(authed(connect_request(&fake, "sk_live_123", salon.staff(), EVENT_TYPE_ID), salon.admin()))
+        .await
+        .unwrap_err();
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+    assert_eq!(fake.seen().len(), asked);
+
+    // An event type Cal.com does not have, and a staff member AskPro does not have.
+    let unknown = client
+        .connect_calcom(authed(connect_request(&fake, VALID_KEY, salon.staff(), 999), salon.admin()))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(unknown.message().contains("staff_links[0].event_type_id"), "{}", unknown.message());
+    let stranger = uuid::Uuid::now_v7().to_string();
+    let nobody = client
+        .connect_calcom(authed(connect_request(&fake, VALID_KEY, &stranger, EVENT_TYPE_ID), salon.admin()))
+        .await
+        .unwrap_err();
+    assert_eq!(nobody.code(), Code::InvalidArgument);
+    assert!(nobody.message().contains("staff_links[0].staff_id"), "{}", nobody.message());
+
+    // Cal.com down: UNAVAILABLE naming Cal.com, with a retry hint.
+    fake.down(503);
+    let down = client
+        .connect_calcom(authed(connect_request(&fake, VALID_KEY, salon.staff(), EVENT_TYPE_ID), salon.admin()))
+        .await
+        .unwrap_err();
+    assert_eq!(down.code(), Code::Unavailable, "{down:?}");
+    assert!(down.message().contains("Cal.com"), "{}", down.message());
+    fake.up();
+
+    // Nothing was stored by any of them.
+    let missing = client.get_calcom_connection(authed(ig::GetCalcomConnectionRequest {}, salon.admin())).await;
+    assert_eq!(missing.unwrap_err().code(), Code::NotFound);
+
+    // The right key: stored, shown without the key.
+    let saved = connect(server, &salon, &fake).await;
+    assert_eq!(saved.api_key_hint, format!("…{}", &VALID_KEY[VALID_KEY.len() - 4..]));
+    let account = saved.account.clone().unwrap();
+    assert_eq!((account.user_id, account.email.as_str()), (42, "anna@salon.example"));
+    assert_eq!(saved.staff_links.len(), 1);
+    assert_eq!(saved.breaker_state, ig::BreakerState::Closed as i32);
+    let read = connection(server, &salon).await;
+    assert!(!format!("{read:?}").contains(VALID_KEY));
+    assert_eq!(read.staff_links, saved.staff_links);
+    // Saving again without the key keeps it (and changes nothing else).
+    let again = client
+        .connect_calcom(authed(connect_request(&fake, "", salon.staff(), EVENT_TYPE_ID), salon.admin()))
+        .await
+        .expect("reconnect with the stored key")
+        .into_inner()
+        .connection
+        .unwrap();
+    assert_eq!(again.api_key_hint, saved.api_key_hint);
+    // Only an admin may see or change it.
+    let agent = client.get_calcom_connection(authed(ig::GetCalcomConnectionRequest {}, salon.agent())).await;
+    assert_eq!(agent.unwrap_err().code(), Code::PermissionDenied);
+    // The version header of each endpoint, and the correlation id, were sent.
+    let seen = fake.seen();
+    assert!(seen.iter().any(|s| s.path == "/v2/me" && s.api_version.is_none() && s.request_id.is_some()));
+    assert!(
+        seen.iter().any(|s| s.path.starts_with("/v2/event-types/") && s.api_version.as_deref() == Some("2024-06-14"))
+    );
+
+    client.disconnect_calcom(authed(ig::DisconnectCalcomRequest {}, salon.admin())).await.expect("disconnect");
+    let gone = client.get_calcom_connection(authed(ig::GetCalcomConnectionRequest {}, salon.admin())).await;
+    assert_eq!(gone.unwrap_err().code(), Code::NotFound);
+    fake.stop();
+}
+
+async fn a_booking_is_synced_and_its_reschedule_and_cancel_follow(server: &TestServer) {
+    let salon = Salon::open(server, "Salon Sync").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    let day = BookingDay::days_from_today("Europe/Berlin", 2);
+
+    let booked = salon.book(day.at(10, 0), &phone(1)).await;
+    eventually(Duration::from_secs(20), "the booking is synced", || synced(server, &salon, &booked.id)).await;
+    let sync = sync_of(server, &salon, &booked.id).await;
+    let bookings = fake.bookings();
+    assert_eq!(bookings.len(), 1);
+    let copy = &bookings[0];
+    assert_eq!(sync.calcom_booking_uid, copy.uid);
+    assert_eq!(copy.askpro_id().as_deref(), Some(booked.id.as_str()));
+    assert_eq!(copy.start.timestamp(), day.at(10, 0));
+    assert_eq!(copy.end.timestamp(), day.at(10, 45), "the 45-minute service, not the event type's 30");
+    assert_eq!(copy.event_type_id, EVENT_TYPE_ID);
+    assert_eq!(copy.attendee["phoneNumber"], phone(1));
+    assert_eq!(copy.attendee["timeZone"], "Europe/Berlin");
+    assert!(fake.seen().iter().any(|s| s.path == "/v2/bookings" && s.api_version.as_deref() == Some("2024-08-13")));
+
+    // Rescheduled in AskPro: Cal.com moves it (a new booking replaces the old).
+    let moved =
+        salon.reschedule(&booked.id, day.at(12, 0), "").await.expect("reschedule").into_inner().appointment.unwrap();
+    eventually(Duration::from_secs(20), "the reschedule is synced", || async {
+        let sync = sync_of(server, &salon, &moved.id).await;
+        sync.state == ig::SyncState::Synced as i32 && sync.calcom_booking_uid != copy.uid
+    })
+    .await;
+    let sync = sync_of(server, &salon, &moved.id).await;
+    let bookings = fake.bookings();
+    let old = bookings.iter().find(|b| b.uid == copy.uid).unwrap();
+    let new = bookings.iter().find(|b| b.uid == sync.calcom_booking_uid).unwrap();
+    assert_eq!(old.status, "cancelled");
+    assert_eq!((new.status.as_str(), new.start.timestamp()), ("accepted", day.at(12, 0)));
+
+    // Cancelled in AskPro: cancelled in Cal.com.
+    salon.cancel(&booked.id, "customer called").await.expect("cancel");
+    eventually(Duration::from_secs(20), "the cancel is synced", || async {
+        fake.bookings().iter().any(|b| b.uid == sync.calcom_booking_uid && b.status == "cancelled")
+    })
+    .await;
+    eventually(Duration::from_secs(5), "the copy is synced", || synced(server, &salon, &booked.id)).await;
+    assert_eq!(fake.bookings().len(), 2, "one booking and the one its reschedule made; nothing else");
+    fake.stop();
+}
+
+async fn calcom_down_during_50_bookings_then_back(server: &TestServer) {
+    let salon = Salon::open(server, "Salon Outage").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    fake.down(503);
+
+    // The caller never waits for Cal.com: every booking succeeds at once.
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        let day = BookingDay::days_from_today("Europe/Berlin", 2 + (i / 10) as i64);
+        let started = Instant::now();
+        let booked = salon.book(day.at(8 + (i % 10) as i8, 0), &phone(100 + i)).await;
+        assert!(started.elapsed() < Duration::from_secs(1), "booking {i} waited for Cal.com");
+        ids.push(booked.id);
+    }
+    eventually(Duration::from_secs(20), "the breaker opens", || async {
+        connection(server, &salon).await.breaker_state == ig::BreakerState::Open as i32
+    })
+    .await;
+    // Degraded, never down: the server keeps serving.
+    let health = common::http::http1(
+        server.addr,
+        &format!("GET /health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", server.addr),
+        b"",
+    )
+    .await;
+    assert_eq!(health.status, 200);
+    let report: serde_json::Value = serde_json::from_slice(&health.body).unwrap();
+    assert_eq!(report["status"], "degraded", "{report}");
+    assert_eq!(report["components"]["calcom"]["status"], "degraded", "{report}");
+    assert_eq!(grpc_health(server, "askpro.integration.v1.Calcom").await, 2, "Cal.com's own health is NOT_SERVING");
+    assert_eq!(grpc_health(server, "").await, 1, "the server stays SERVING");
+    let waiting = connection(server, &salon).await;
+    assert_eq!(waiting.pending_syncs, 50);
+    let metrics = common::http::http1(
+        server.addr,
+        &format!("GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", server.addr),
+        b"",
+    )
+    .await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(text.contains("askpro_calcom_breakers{state=\"open\"} 1"), "{text}");
+
+    fake.up();
+    eventually(Duration::from_secs(90), "all 50 are synced", || async {
+        let list = integrations(&server.channel)
+            .list_calcom_syncs(authed(
+                ig::ListCalcomSyncsRequest {
+                    page_size: 100,
+                    state: ig::SyncState::Synced as i32,
+                    ..Default::default()
+                },
+                salon.admin(),
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        list.syncs.len() == 50
+    })
+    .await;
+    let bookings = fake.bookings();
+    let copied: BTreeSet<String> = bookings.iter().filter_map(|b| b.askpro_id()).collect();
+    assert_eq!(bookings.len(), 50, "none duplicated");
+    assert_eq!(copied, ids.iter().cloned().collect::<BTreeSet<_>>(), "none lost");
+    let after = connection(server, &salon).await;
+    assert_eq!((after.breaker_state, after.pending_syncs), (ig::BreakerState::Closed as i32, 0));
+    assert_eq!(grpc_health(server, "askpro.integration.v1.Calcom").await, 1);
+    fake.stop();
+}
+
+async fn grpc_health(server: &TestServer, service: &str) -> i32 {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    HealthClient::new(server.channel.clone())
+        .check(HealthCheckRequest { service: service.into() })
+        .await
+        .expect("health check")
+        .into_inner()
+        .status
+}
+
+async fn a_server_killed_mid_sync_resumes_without_a_second_booking(server: &TestServer) {
+    let salon = Salon::open(server, "Salon Crash").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    // Cal.com makes the booking, then takes its time answering; the replica
+    // doing the sync is killed while it waits.
+    fake.slow(Duration::from_millis(1200));
+    let doomed = server
+        .second_replica_with(|c| {
+            fast_retries(c);
+            c.calcom_timeout_ms = 1500;
+        })
+        .await;
+    let booked = salon.book(BookingDay::days_from_today("Europe/Berlin", 3).at(9, 0), &phone(7)).await;
+    eventually(Duration::from_secs(10), "Cal.com was asked to book", || async {
+        fake.seen().iter().any(|s| s.method == "POST" && s.path == "/v2/bookings")
+    })
+    .await;
+    doomed.stop().await;
+    assert_eq!(fake.bookings().len(), 1, "the booking exists in Cal.com");
+    assert!(!synced(server, &salon, &booked.id).await, "but AskPro never heard");
+
+    // Another replica takes over once the lease runs out and finds the booking.
+    fake.slow(Duration::ZERO);
+    let heir = server.second_replica_with(fast_retries).await;
+    eventually(Duration::from_secs(30), "the heir syncs it", || synced(server, &salon, &booked.id)).await;
+    heir.stop().await;
+    let bookings = fake.bookings();
+    assert_eq!(bookings.len(), 1, "never booked twice");
+    assert_eq!(sync_of(server, &salon, &booked.id).await.calcom_booking_uid, bookings[0].uid);
+    fake.stop();
+}
+
+async fn two_replicas_never_sync_one_booking_twice(server: &TestServer) {
+    let salon = Salon::open(server, "Salon Twins").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    // Slow answers widen the window in which both replicas look for work.
+    fake.slow(Duration::from_millis(100));
+    let twin = server.second_replica_with(fast_retries).await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let day = BookingDay::days_from_today("Europe/Berlin", 2 + (i / 10) as i64);
+        ids.push(salon.book(day.at(8 + (i % 10) as i8, 0), &phone(300 + i)).await.id);
+    }
+    eventually(Duration::from_secs(60), "all 30 are synced", || async {
+        let mut all = true;
+        for id in &ids {
+            all &= synced(server, &salon, id).await;
+        }
+        all
+    })
+    .await;
+    twin.stop().await;
+    let posts = fake.seen().iter().filter(|s| s.method == "POST" && s.path == "/v2/bookings").count();
+    assert_eq!(posts, 30, "one create per booking");
+    assert_eq!(fake.bookings().len(), 30);
+    fake.stop();
+}
+
+/// The test server only serves: its replicas sync.
+fn replicas_sync(config: &mut Config) {
+    fast_retries(config);
+    config.calcom_sync_enabled = false;
+}
+
+on_both_databases_with!(fast_retries;
+    connecting_with_a_bad_key_is_refused_and_stores_nothing,
+    a_booking_is_synced_and_its_reschedule_and_cancel_follow,
+    calcom_down_during_50_bookings_then_back,
+    two_replicas_never_sync_one_booking_twice,
+);
+
+on_both_databases_with!(replicas_sync;
+    a_server_killed_mid_sync_resumes_without_a_second_booking,
+);
