@@ -144,6 +144,10 @@ pub struct Config {
     /// Run the Cal.com sync worker in this process (like
     /// `webhook_delivery_enabled`: syncs may run on dedicated replicas).
     pub calcom_sync_enabled: bool,
+    /// How often every connected tenant's event types and schedule are
+    /// imported from Cal.com again (ImportFromCalcom runs it on demand); 0
+    /// turns the periodic import off.
+    pub calcom_import_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -184,6 +188,7 @@ impl Default for Config {
             calcom_breaker_failures: 5,
             calcom_breaker_open_secs: 30,
             calcom_sync_enabled: true,
+            calcom_import_interval_secs: 6 * 3600,
         }
     }
 }

@@ -85,6 +85,11 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
             sync_worker.run().await;
         }
     });
+    let calcom_imports = tokio::spawn(crate::jobs::calcom_import::run_periodically(
+        state.store.clone(),
+        state.calcom.clone(),
+        state.config.calcom_import_interval_secs,
+    ));
     let retention = tokio::spawn(crate::jobs::webhook_retention::run_periodically(
         state.store.clone(),
         state.config.webhook_retention_days,
@@ -205,6 +210,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     webhooks.abort();
     retention.abort();
     calcom_syncs.abort();
+    calcom_imports.abort();
     health_checks.abort();
     calcom_health.abort();
     served

@@ -41,6 +41,14 @@ const TABLES: &[&str] = &[
         FOREIGN KEY (tenant_id) REFERENCES calcom_connections (tenant_id) ON DELETE CASCADE,
         FOREIGN KEY (tenant_id, staff_id) REFERENCES staff (tenant_id, id)
     )",
+    // Which AskPro service an imported Cal.com event type became.
+    "CREATE TABLE calcom_event_types (
+        tenant_id {uuid} NOT NULL,
+        event_type_id bigint NOT NULL,
+        service_id {uuid} NOT NULL,
+        PRIMARY KEY (tenant_id, event_type_id),
+        FOREIGN KEY (tenant_id, service_id) REFERENCES services (tenant_id, id)
+    )",
     // One row per appointment that must exist in Cal.com as it is in AskPro
     // (a transactional outbox: written in the change's own transaction).
     // state: pending, synced or dead_lettered. generation: raised by every
@@ -68,7 +76,7 @@ const TABLES: &[&str] = &[
     "CREATE INDEX calcom_syncs_uid_idx ON calcom_syncs (tenant_id, calcom_uid)",
 ];
 
-const PROTECTED: [&str; 3] = ["calcom_connections", "calcom_staff_links", "calcom_syncs"];
+const PROTECTED: [&str; 4] = ["calcom_connections", "calcom_staff_links", "calcom_event_types", "calcom_syncs"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -74,7 +74,8 @@ pub fn required(path: &str) -> Option<Permission> {
             | "DisconnectCalcom"
             | "GetCalcomSync"
             | "ListCalcomSyncs"
-            | "RetryCalcomSync" => Administer,
+            | "RetryCalcomSync"
+            | "ImportFromCalcom" => Administer,
             _ => return None,
         },
         _ => return None,

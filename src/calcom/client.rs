@@ -74,6 +74,19 @@ impl CalcomClient {
         data.ok_or_else(|| CalcomError::NotFound { what: "event type", message: format!("event type {id}") })
     }
 
+    /// GET /v2/event-types/{id} for the import, through the breaker.
+    pub async fn event_type_for_import(&self, conn: &Connection, id: i64) -> Result<wire::EventType, CalcomError> {
+        let path = format!("/v2/event-types/{id}");
+        let data: Option<wire::EventType> =
+            self.call(conn, Call::get(&path, Some(wire::EVENT_TYPES_VERSION), "event type")).await?;
+        data.ok_or_else(|| CalcomError::NotFound { what: "event type", message: format!("event type {id}") })
+    }
+
+    /// GET /v2/schedules: the key's user's schedules.
+    pub async fn schedules(&self, conn: &Connection) -> Result<Vec<wire::Schedule>, CalcomError> {
+        self.call(conn, Call::get("/v2/schedules", Some(wire::SCHEDULES_VERSION), "schedule")).await
+    }
+
     /// POST /v2/bookings.
     pub async fn create_booking(&self, conn: &Connection, input: &wire::CreateBooking) -> Result<Booking, CalcomError> {
         let body = serde_json::to_vec(input).map_err(|e| CalcomError::BadResponse(e.to_string()))?;
@@ -238,6 +251,7 @@ impl<'a> Call<'a> {
             ("GET", "/v2/me") => "get_me",
             ("GET", p) if p.starts_with("/v2/event-types/") => "get_event_type",
             ("GET", "/v2/bookings") => "list_bookings",
+            ("GET", "/v2/schedules") => "get_schedules",
             ("GET", _) => "get_booking",
             ("POST", "/v2/bookings") => "create_booking",
             ("POST", p) if p.ends_with("/cancel") => "cancel_booking",

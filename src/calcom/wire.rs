@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// `cal-api-version` of the event-type endpoints.
 pub const EVENT_TYPES_VERSION: &str = "2024-06-14";
+/// `cal-api-version` of the schedule endpoints.
+pub const SCHEDULES_VERSION: &str = "2024-06-11";
 /// `cal-api-version` of the booking endpoints.
 pub const BOOKINGS_VERSION: &str = "2024-08-13";
 
@@ -51,7 +53,9 @@ pub struct Me {
     pub time_zone: String,
 }
 
-/// GET /v2/event-types/{id}.
+/// GET /v2/event-types/{id}. The timing fields are optional in the newest
+/// document (absent means Cal.com's default: none, or the length for the
+/// slot interval).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventType {
@@ -59,6 +63,51 @@ pub struct EventType {
     pub length_in_minutes: i32,
     #[serde(default)]
     pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub slot_interval: Option<i32>,
+    #[serde(default)]
+    pub minimum_booking_notice: Option<i32>,
+    #[serde(default)]
+    pub before_event_buffer: Option<i32>,
+    #[serde(default)]
+    pub after_event_buffer: Option<i32>,
+}
+
+/// GET /v2/schedules: one schedule of the key's user. Times are "HH:MM" in
+/// the schedule's own time zone.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schedule {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+    pub time_zone: String,
+    #[serde(default)]
+    pub availability: Vec<Availability>,
+    #[serde(default)]
+    pub is_default: bool,
+    #[serde(default)]
+    pub overrides: Vec<Override>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Availability {
+    /// "Monday" .. "Sunday".
+    pub days: Vec<String>,
+    pub start_time: String,
+    pub end_time: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Override {
+    /// "YYYY-MM-DD".
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
 }
 
 /// POST /v2/bookings.

@@ -1,4 +1,5 @@
 //! Periodic jobs that run inside the server.
+pub mod calcom_import;
 pub mod calcom_sync;
 pub mod hold_cleanup;
 pub mod sqlite_statistics;

@@ -12,6 +12,7 @@
 //! `release_all_of`: an inbound webhook applies them next to its inbox row).
 pub mod appointments;
 pub mod bookable;
+pub mod calcom_import;
 pub mod calls;
 pub mod customers;
 pub mod events;

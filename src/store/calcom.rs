@@ -13,7 +13,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{calcom_connection as connection, calcom_staff_link as link, calcom_sync as sync};
+use super::entities::{
+    calcom_connection as connection, calcom_event_type as event_type, calcom_staff_link as link, calcom_sync as sync,
+};
 use super::{PlatformTx, Scoped, TenantTx, all_set, now};
 use crate::domain::page::PageRequest;
 use crate::error::{Error, Result};
@@ -117,6 +119,35 @@ pub async fn connection_of(tx: &PlatformTx, tenant: Uuid) -> Result<Option<(conn
     let Some(row) = connection::Entity::find_by_id(tenant).one(tx.conn()).await? else { return Ok(None) };
     let links = link::Entity::find().filter(link::Column::TenantId.eq(tenant)).all(tx.conn()).await?;
     Ok(Some((row, links)))
+}
+
+/// The service an imported event type became, if it was imported.
+pub async fn service_of_event_type(tx: &TenantTx, event_type_id: i64) -> Result<Option<Uuid>> {
+    Ok(event_type::Entity::find_by_id((tx.tenant().0, event_type_id)).one(tx.conn()).await?.map(|row| row.service_id))
+}
+
+/// Records (or moves) the service an event type became.
+pub async fn map_event_type(tx: &TenantTx, event_type_id: i64, service_id: Uuid) -> Result<()> {
+    let row = event_type::Model { tenant_id: tx.tenant().0, event_type_id, service_id };
+    event_type::Entity::insert(all_set::<event_type::ActiveModel, _>(row))
+        .on_conflict(
+            OnConflict::columns([event_type::Column::TenantId, event_type::Column::EventTypeId])
+                .update_column(event_type::Column::ServiceId)
+                .to_owned(),
+        )
+        .exec_without_returning(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// The tenants with a Cal.com connection (the periodic import).
+pub async fn connected_tenants(tx: &PlatformTx) -> Result<Vec<Uuid>> {
+    Ok(connection::Entity::find()
+        .select_only()
+        .column(connection::Column::TenantId)
+        .into_tuple()
+        .all(tx.conn())
+        .await?)
 }
 
 // ---- the sync queue ---------------------------------------------------------

@@ -308,6 +308,115 @@ async fn calcom_down_during_50_bookings_then_back(server: &TestServer) {
     fake.stop();
 }
 
+async fn import(server: &TestServer, salon: &Salon) -> Vec<ig::ImportChange> {
+    integrations(&server.channel)
+        .import_from_calcom(authed(ig::ImportFromCalcomRequest {}, salon.admin()))
+        .await
+        .expect("import from Cal.com")
+        .into_inner()
+        .changes
+}
+
+fn kinds(changes: &[ig::ImportChange]) -> Vec<ig::ImportChangeKind> {
+    changes.iter().map(|c| ig::ImportChangeKind::try_from(c.kind).unwrap()).collect()
+}
+
+async fn importing_twice_changes_nothing_the_second_time(server: &TestServer) {
+    use askpro::proto::availability::v1 as av;
+    use askpro::proto::tenant::v1 as tn;
+    let salon = Salon::open(server, "Salon Import").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    fake.change_event_type(
+        EVENT_TYPE_ID,
+        serde_json::json!({
+            "title": "Beard trim", "lengthInMinutes": 30, "beforeEventBuffer": 5, "afterEventBuffer": 10,
+            "minimumBookingNotice": 120, "slotInterval": null,
+        }),
+    );
+    let override_day = BookingDay::days_from_today("Europe/Berlin", 3);
+    let override_date = override_day.date.to_string();
+    fake.set_schedules(vec![serde_json::json!({
+        "id": 254, "ownerId": 42, "name": "Working hours", "timeZone": "Europe/Berlin",
+        "availability": [
+            {"days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"], "startTime": "09:00", "endTime": "17:00"},
+            {"days": ["Saturday"], "startTime": "10:00", "endTime": "14:00"},
+        ],
+        "isDefault": true,
+        "overrides": [{"date": override_date, "startTime": "10:00", "endTime": "12:00"}],
+    })]);
+
+    let first = import(server, &salon).await;
+    assert_eq!(
+        kinds(&first),
+        vec![
+            ig::ImportChangeKind::ServiceCreated,
+            ig::ImportChangeKind::ServiceOffered,
+            ig::ImportChangeKind::WorkingHoursReplaced,
+            ig::ImportChangeKind::DateOverrideSet,
+        ],
+        "{first:?}"
+    );
+    let service_id = first[0].subject_id.clone();
+    let mut tenants = server.tenants();
+    let service = tenants
+        .get_service(authed(tn::GetServiceRequest { id: service_id.clone() }, salon.admin()))
+        .await
+        .unwrap()
+        .into_inner()
+        .service
+        .unwrap();
+    assert_eq!(service.display_name, "Beard trim");
+    let minutes = |d: &Option<prost_types::Duration>| d.as_ref().unwrap().seconds / 60;
+    assert_eq!(
+        (minutes(&service.duration), minutes(&service.buffer_before), minutes(&service.buffer_after)),
+        (30, 5, 10)
+    );
+    assert_eq!((minutes(&service.minimum_notice), minutes(&service.slot_step)), (120, 30));
+    let staff = tenants
+        .get_staff(authed(tn::GetStaffRequest { id: salon.staff().into() }, salon.admin()))
+        .await
+        .unwrap()
+        .into_inner()
+        .staff
+        .unwrap();
+    assert!(staff.service_ids.contains(&service_id));
+    let hours = salon
+        .av()
+        .get_working_hours(authed(av::GetWorkingHoursRequest { staff_id: salon.staff().into() }, salon.admin()))
+        .await
+        .unwrap()
+        .into_inner()
+        .working_hours
+        .unwrap();
+    assert_eq!(hours.days.len(), 6, "Monday to Saturday: {hours:?}");
+    // The override day offers only times within 10:00-12:00, where the week would offer 09:00-17:00.
+    let slots = salon.day_slots(&service_id, &[salon.staff()], &override_day).await;
+    let starts: Vec<i64> = slots.iter().map(|s| common::time::secs(&s.start_time)).collect();
+    assert!(!starts.is_empty());
+    assert!(starts.iter().all(|s| (override_day.at(10, 0)..=override_day.at(11, 30)).contains(s)), "{starts:?}");
+
+    // Nothing changed in Cal.com: nothing changes in AskPro.
+    assert_eq!(import(server, &salon).await, vec![]);
+
+    // Cal.com changed the length: the service follows, nothing else.
+    fake.change_event_type(EVENT_TYPE_ID, serde_json::json!({"lengthInMinutes": 45}));
+    let third = import(server, &salon).await;
+    assert_eq!(kinds(&third), vec![ig::ImportChangeKind::ServiceUpdated], "{third:?}");
+    assert_eq!(third[0].subject_id, service_id);
+    assert!(third[0].description.contains("duration 30 min -> 45 min"), "{}", third[0].description);
+    assert!(import(server, &salon).await.is_empty());
+
+    // Cal.com down: UNAVAILABLE, nothing changed.
+    fake.down(503);
+    let failed = integrations(&server.channel)
+        .import_from_calcom(authed(ig::ImportFromCalcomRequest {}, salon.admin()))
+        .await
+        .unwrap_err();
+    assert_eq!(failed.code(), Code::Unavailable);
+    fake.stop();
+}
+
 async fn grpc_health(server: &TestServer, service: &str) -> i32 {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_client::HealthClient;
@@ -387,6 +496,7 @@ fn replicas_sync(config: &mut Config) {
 
 on_both_databases_with!(fast_retries;
     connecting_with_a_bad_key_is_refused_and_stores_nothing,
+    importing_twice_changes_nothing_the_second_time,
     a_booking_is_synced_and_its_reschedule_and_cancel_follow,
     calcom_down_during_50_bookings_then_back,
     two_replicas_never_sync_one_booking_twice,

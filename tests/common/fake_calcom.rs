@@ -93,8 +93,23 @@ struct Data {
     next_id: i64,
     seen: Vec<Seen>,
     script: Script,
-    /// Extra event types beyond the default one: id -> minutes.
-    event_types: BTreeMap<i64, i64>,
+    /// Event types: id -> their GET /v2/event-types/{id} data.
+    event_types: BTreeMap<i64, Value>,
+    /// What GET /v2/schedules answers.
+    schedules: Vec<Value>,
+}
+
+/// An event type as GET /v2/event-types/{id} answers it.
+pub fn event_type_json(id: i64, minutes: i64) -> Value {
+    json!({
+        "id": id, "lengthInMinutes": minutes, "title": "Haircut", "slug": "haircut", "description": "",
+        "locations": [], "bookingFields": [], "disableGuests": false, "slotInterval": null,
+        "minimumBookingNotice": 120, "beforeEventBuffer": 0, "afterEventBuffer": 0, "recurrence": null,
+        "metadata": {}, "price": 0, "currency": "eur", "lockTimeZoneToggleOnBookingPage": false,
+        "forwardParamsSuccessRedirect": true, "successRedirectUrl": null, "isInstantEvent": false,
+        "scheduleId": null, "hidden": false, "bookingRequiresAuthentication": false, "ownerId": 42,
+        "users": [], "bookingUrl": "https://cal.com/anna/haircut",
+    })
 }
 
 #[derive(Clone)]
@@ -108,12 +123,19 @@ impl FakeCalcom {
     pub async fn start() -> Self {
         let data = Arc::new(Mutex::new(Data {
             next_id: 9000,
-            event_types: BTreeMap::from([(EVENT_TYPE_ID, EVENT_TYPE_MINUTES)]),
+            event_types: BTreeMap::from([(EVENT_TYPE_ID, event_type_json(EVENT_TYPE_ID, EVENT_TYPE_MINUTES))]),
+            schedules: vec![json!({
+                "id": 254, "ownerId": 42, "name": "Working hours", "timeZone": "Europe/Berlin",
+                "availability": [{"days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+                                  "startTime": "09:00", "endTime": "17:00"}],
+                "isDefault": true, "overrides": [],
+            })],
             ..Data::default()
         }));
         let app = axum::Router::new()
             .route("/v2/me", get(me))
             .route("/v2/event-types/{id}", get(event_type))
+            .route("/v2/schedules", get(schedules))
             .route("/v2/bookings", post(create_booking).get(list_bookings))
             .route("/v2/bookings/{uid}", get(get_booking))
             .route("/v2/bookings/{uid}/cancel", post(cancel_booking))
@@ -156,6 +178,21 @@ impl FakeCalcom {
     /// Answers take this long (a booking change is applied first).
     pub fn slow(&self, delay: Duration) {
         self.with(|d| d.script.delay = delay);
+    }
+
+    /// Changes an event type's fields (merged into what it has).
+    pub fn change_event_type(&self, id: i64, fields: Value) {
+        self.with(|d| {
+            let entry = d.event_types.entry(id).or_insert_with(|| event_type_json(id, EVENT_TYPE_MINUTES));
+            for (key, value) in fields.as_object().cloned().unwrap_or_default() {
+                entry[key] = value;
+            }
+        });
+    }
+
+    /// Replaces what GET /v2/schedules answers.
+    pub fn set_schedules(&self, schedules: Vec<Value>) {
+        self.with(|d| d.schedules = schedules);
     }
 
     pub fn bookings(&self) -> Vec<FakeBooking> {
@@ -288,24 +325,21 @@ async fn event_type(State(data): Shared, headers: HeaderMap, uri: Uri, Path(id):
     if let Err(answer) = gate(&State(data.clone()), &headers, &uri, "GET", Some(&["2024-06-14"])) {
         return answer;
     }
-    let minutes = data.lock().unwrap().event_types.get(&id).copied();
-    match minutes {
-        Some(minutes) => success(
-            StatusCode::OK,
-            json!({
-                "id": id, "lengthInMinutes": minutes, "title": "Haircut", "slug": "haircut", "description": "",
-                "locations": [], "bookingFields": [], "disableGuests": false, "slotInterval": null,
-                "minimumBookingNotice": 120, "beforeEventBuffer": 0, "afterEventBuffer": 0, "recurrence": null,
-                "metadata": {}, "price": 0, "currency": "eur", "lockTimeZoneToggleOnBookingPage": false,
-                "forwardParamsSuccessRedirect": true, "successRedirectUrl": null, "isInstantEvent": false,
-                "scheduleId": null, "hidden": false, "bookingRequiresAuthentication": false, "ownerId": 42,
-                "users": [], "bookingUrl": "https://cal.com/anna/haircut",
-            }),
-        ),
+    let found = data.lock().unwrap().event_types.get(&id).cloned();
+    match found {
+        Some(event_type) => success(StatusCode::OK, event_type),
         None => {
             error(StatusCode::NOT_FOUND, uri.path(), "NotFoundException", &format!("Event type with id={id} not found"))
         }
     }
+}
+
+async fn schedules(State(data): Shared, headers: HeaderMap, uri: Uri) -> Response {
+    if let Err(answer) = gate(&State(data.clone()), &headers, &uri, "GET", Some(&["2024-06-11"])) {
+        return answer;
+    }
+    let schedules = data.lock().unwrap().schedules.clone();
+    success(StatusCode::OK, Value::Array(schedules))
 }
 
 async fn create_booking(State(data): Shared, headers: HeaderMap, uri: Uri, body: axum::body::Bytes) -> Response {
@@ -340,7 +374,8 @@ async fn create_booking(State(data): Shared, headers: HeaderMap, uri: Uri, body:
     }
     let booking = {
         let mut d = data.lock().unwrap();
-        let Some(default_minutes) = d.event_types.get(&event_type_id).copied() else {
+        let Some(default_minutes) = d.event_types.get(&event_type_id).and_then(|e| e["lengthInMinutes"].as_i64())
+        else {
             return error(StatusCode::NOT_FOUND, uri.path(), "NotFoundException", "Event type not found");
         };
         let minutes = input["lengthInMinutes"].as_i64().unwrap_or(default_minutes);

@@ -5,6 +5,7 @@
 //! The API key is input only: it is sent to Cal.com and stored, and never
 //! returned, logged or echoed in an error.
 mod connection;
+mod import;
 mod syncs;
 
 use tonic::{Request, Response, Status};
@@ -56,6 +57,12 @@ impl IntegrationService for IntegrationApi {
         r: Request<DisconnectCalcomRequest>,
     ) -> Result<Response<DisconnectCalcomResponse>, Status> {
         respond(connection::disconnect(&self.state, r).await)
+    }
+    async fn import_from_calcom(
+        &self,
+        r: Request<ImportFromCalcomRequest>,
+    ) -> Result<Response<ImportFromCalcomResponse>, Status> {
+        respond(import::import(&self.state, r).await)
     }
     async fn get_calcom_sync(
         &self,

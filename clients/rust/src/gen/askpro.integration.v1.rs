@@ -98,6 +98,19 @@ pub struct CalcomSync {
     #[prost(message, optional, tag = "7")]
     pub update_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+/// One change an import made.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ImportChange {
+    /// What changed.
+    #[prost(enumeration = "ImportChangeKind", tag = "1")]
+    pub kind: i32,
+    /// The AskPro resource changed (UUID); empty for some SKIPPED entries.
+    #[prost(string, tag = "2")]
+    pub subject_id: ::prost::alloc::string::String,
+    /// For humans, e.g. "Haircut: duration 30 min -> 45 min".
+    #[prost(string, tag = "3")]
+    pub description: ::prost::alloc::string::String,
+}
 /// The state of a connection's circuit breaker (see IntegrationService).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
@@ -174,6 +187,57 @@ impl SyncState {
         }
     }
 }
+/// What kind of change an import made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum ImportChangeKind {
+    /// Not set; never returned.
+    Unspecified = 0,
+    /// An event type became a new service (subject_id: the service).
+    ServiceCreated = 1,
+    /// A service took an event type's changed settings (subject_id: the service).
+    ServiceUpdated = 2,
+    /// A linked staff member now offers the event type's service (subject_id: the staff member).
+    ServiceOffered = 3,
+    /// A staff member's weekly working hours were replaced (subject_id: the staff member).
+    WorkingHoursReplaced = 4,
+    /// A staff member's date override was set (subject_id: the staff member).
+    DateOverrideSet = 5,
+    /// Something could not be imported as it is; description says what and why.
+    Skipped = 6,
+}
+impl ImportChangeKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "IMPORT_CHANGE_KIND_UNSPECIFIED",
+            Self::ServiceCreated => "IMPORT_CHANGE_KIND_SERVICE_CREATED",
+            Self::ServiceUpdated => "IMPORT_CHANGE_KIND_SERVICE_UPDATED",
+            Self::ServiceOffered => "IMPORT_CHANGE_KIND_SERVICE_OFFERED",
+            Self::WorkingHoursReplaced => "IMPORT_CHANGE_KIND_WORKING_HOURS_REPLACED",
+            Self::DateOverrideSet => "IMPORT_CHANGE_KIND_DATE_OVERRIDE_SET",
+            Self::Skipped => "IMPORT_CHANGE_KIND_SKIPPED",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "IMPORT_CHANGE_KIND_UNSPECIFIED" => Some(Self::Unspecified),
+            "IMPORT_CHANGE_KIND_SERVICE_CREATED" => Some(Self::ServiceCreated),
+            "IMPORT_CHANGE_KIND_SERVICE_UPDATED" => Some(Self::ServiceUpdated),
+            "IMPORT_CHANGE_KIND_SERVICE_OFFERED" => Some(Self::ServiceOffered),
+            "IMPORT_CHANGE_KIND_WORKING_HOURS_REPLACED" => {
+                Some(Self::WorkingHoursReplaced)
+            }
+            "IMPORT_CHANGE_KIND_DATE_OVERRIDE_SET" => Some(Self::DateOverrideSet),
+            "IMPORT_CHANGE_KIND_SKIPPED" => Some(Self::Skipped),
+            _ => None,
+        }
+    }
+}
 /// Request of ConnectCalcom.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ConnectCalcomRequest {
@@ -210,6 +274,17 @@ pub struct DisconnectCalcomRequest {}
 /// Response of DisconnectCalcom.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DisconnectCalcomResponse {}
+/// Request of ImportFromCalcom.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ImportFromCalcomRequest {}
+/// Response of ImportFromCalcom.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ImportFromCalcomResponse {
+    /// What the import changed in AskPro (and what it had to leave out), in the
+    /// order it happened; empty when AskPro already agreed with Cal.com.
+    #[prost(message, repeated, tag = "1")]
+    pub changes: ::prost::alloc::vec::Vec<ImportChange>,
+}
 /// Request of GetCalcomSync.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetCalcomSyncRequest {
@@ -470,6 +545,44 @@ pub mod integration_service_client {
                     GrpcMethod::new(
                         "askpro.integration.v1.IntegrationService",
                         "DisconnectCalcom",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Imports from Cal.com what AskPro books by: each linked event type becomes
+        /// (or updates) an AskPro service (duration, buffers, minimum notice, slot
+        /// interval), offered by the staff members linked to it; the default
+        /// schedule of the key's account becomes the weekly working hours of the
+        /// staff members linked to that account (calcom_user_id, or e-mail), and
+        /// its date overrides from today on become their date overrides. Runs on
+        /// demand here and periodically (config calcom_import_interval_secs).
+        /// Idempotent: a second run with nothing changed in Cal.com reports no
+        /// changes and writes nothing. Cal.com failing is UNAVAILABLE.
+        pub async fn import_from_calcom(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ImportFromCalcomRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ImportFromCalcomResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/askpro.integration.v1.IntegrationService/ImportFromCalcom",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "askpro.integration.v1.IntegrationService",
+                        "ImportFromCalcom",
                     ),
                 );
             self.inner.unary(req, path, codec).await

@@ -6,7 +6,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { CalcomConnection, CalcomSync, SyncState } from "./resources_pb.js";
+import type { CalcomConnection, CalcomSync, ImportChange, SyncState } from "./resources_pb.js";
 import { file_askpro_integration_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file askpro/integration/v1/integration_service.proto.
  */
 export const file_askpro_integration_v1_integration_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci9hc2twcm8vaW50ZWdyYXRpb24vdjEvaW50ZWdyYXRpb25fc2VydmljZS5wcm90bxIVYXNrcHJvLmludGVncmF0aW9uLnYxImQKFENvbm5lY3RDYWxjb21SZXF1ZXN0EjsKCmNvbm5lY3Rpb24YASABKAsyJy5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tQ29ubmVjdGlvbhIPCgdhcGlfa2V5GAIgASgJIlQKFUNvbm5lY3RDYWxjb21SZXNwb25zZRI7Cgpjb25uZWN0aW9uGAEgASgLMicuYXNrcHJvLmludGVncmF0aW9uLnYxLkNhbGNvbUNvbm5lY3Rpb24iHAoaR2V0Q2FsY29tQ29ubmVjdGlvblJlcXVlc3QiWgobR2V0Q2FsY29tQ29ubmVjdGlvblJlc3BvbnNlEjsKCmNvbm5lY3Rpb24YASABKAsyJy5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tQ29ubmVjdGlvbiIZChdEaXNjb25uZWN0Q2FsY29tUmVxdWVzdCIaChhEaXNjb25uZWN0Q2FsY29tUmVzcG9uc2UiLgoUR2V0Q2FsY29tU3luY1JlcXVlc3QSFgoOYXBwb2ludG1lbnRfaWQYASABKAkiSAoVR2V0Q2FsY29tU3luY1Jlc3BvbnNlEi8KBHN5bmMYASABKAsyIS5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tU3luYyJwChZMaXN0Q2FsY29tU3luY3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEi8KBXN0YXRlGAMgASgOMiAuYXNrcHJvLmludGVncmF0aW9uLnYxLlN5bmNTdGF0ZSJkChdMaXN0Q2FsY29tU3luY3NSZXNwb25zZRIwCgVzeW5jcxgBIAMoCzIhLmFza3Byby5pbnRlZ3JhdGlvbi52MS5DYWxjb21TeW5jEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIwChZSZXRyeUNhbGNvbVN5bmNSZXF1ZXN0EhYKDmFwcG9pbnRtZW50X2lkGAEgASgJIkoKF1JldHJ5Q2FsY29tU3luY1Jlc3BvbnNlEi8KBHN5bmMYASABKAsyIS5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tU3luYzLDBQoSSW50ZWdyYXRpb25TZXJ2aWNlEmoKDUNvbm5lY3RDYWxjb20SKy5hc2twcm8uaW50ZWdyYXRpb24udjEuQ29ubmVjdENhbGNvbVJlcXVlc3QaLC5hc2twcm8uaW50ZWdyYXRpb24udjEuQ29ubmVjdENhbGNvbVJlc3BvbnNlEnwKE0dldENhbGNvbUNvbm5lY3Rpb24SMS5hc2twcm8uaW50ZWdyYXRpb24udjEuR2V0Q2FsY29tQ29ubmVjdGlvblJlcXVlc3QaMi5hc2twcm8uaW50ZWdyYXRpb24udjEuR2V0Q2FsY29tQ29ubmVjdGlvblJlc3BvbnNlEnMKEERpc2Nvbm5lY3RDYWxjb20SLi5hc2twcm8uaW50ZWdyYXRpb24udjEuRGlzY29ubmVjdENhbGNvbVJlcXVlc3QaLy5hc2twcm8uaW50ZWdyYXRpb24udjEuRGlzY29ubmVjdENhbGNvbVJlc3BvbnNlEmoKDUdldENhbGNvbVN5bmMSKy5hc2twcm8uaW50ZWdyYXRpb24udjEuR2V0Q2FsY29tU3luY1JlcXVlc3QaLC5hc2twcm8uaW50ZWdyYXRpb24udjEuR2V0Q2FsY29tU3luY1Jlc3BvbnNlEnAKD0xpc3RDYWxjb21TeW5jcxItLmFza3Byby5pbnRlZ3JhdGlvbi52MS5MaXN0Q2FsY29tU3luY3NSZXF1ZXN0Gi4uYXNrcHJvLmludGVncmF0aW9uLnYxLkxpc3RDYWxjb21TeW5jc1Jlc3BvbnNlEnAKD1JldHJ5Q2FsY29tU3luYxItLmFza3Byby5pbnRlZ3JhdGlvbi52MS5SZXRyeUNhbGNvbVN5bmNSZXF1ZXN0Gi4uYXNrcHJvLmludGVncmF0aW9uLnYxLlJldHJ5Q2FsY29tU3luY1Jlc3BvbnNlYgZwcm90bzM", [file_askpro_integration_v1_resources]);
+  fileDesc("Ci9hc2twcm8vaW50ZWdyYXRpb24vdjEvaW50ZWdyYXRpb25fc2VydmljZS5wcm90bxIVYXNrcHJvLmludGVncmF0aW9uLnYxImQKFENvbm5lY3RDYWxjb21SZXF1ZXN0EjsKCmNvbm5lY3Rpb24YASABKAsyJy5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tQ29ubmVjdGlvbhIPCgdhcGlfa2V5GAIgASgJIlQKFUNvbm5lY3RDYWxjb21SZXNwb25zZRI7Cgpjb25uZWN0aW9uGAEgASgLMicuYXNrcHJvLmludGVncmF0aW9uLnYxLkNhbGNvbUNvbm5lY3Rpb24iHAoaR2V0Q2FsY29tQ29ubmVjdGlvblJlcXVlc3QiWgobR2V0Q2FsY29tQ29ubmVjdGlvblJlc3BvbnNlEjsKCmNvbm5lY3Rpb24YASABKAsyJy5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tQ29ubmVjdGlvbiIZChdEaXNjb25uZWN0Q2FsY29tUmVxdWVzdCIaChhEaXNjb25uZWN0Q2FsY29tUmVzcG9uc2UiGQoXSW1wb3J0RnJvbUNhbGNvbVJlcXVlc3QiUAoYSW1wb3J0RnJvbUNhbGNvbVJlc3BvbnNlEjQKB2NoYW5nZXMYASADKAsyIy5hc2twcm8uaW50ZWdyYXRpb24udjEuSW1wb3J0Q2hhbmdlIi4KFEdldENhbGNvbVN5bmNSZXF1ZXN0EhYKDmFwcG9pbnRtZW50X2lkGAEgASgJIkgKFUdldENhbGNvbVN5bmNSZXNwb25zZRIvCgRzeW5jGAEgASgLMiEuYXNrcHJvLmludGVncmF0aW9uLnYxLkNhbGNvbVN5bmMicAoWTGlzdENhbGNvbVN5bmNzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIvCgVzdGF0ZRgDIAEoDjIgLmFza3Byby5pbnRlZ3JhdGlvbi52MS5TeW5jU3RhdGUiZAoXTGlzdENhbGNvbVN5bmNzUmVzcG9uc2USMAoFc3luY3MYASADKAsyIS5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tU3luYxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMAoWUmV0cnlDYWxjb21TeW5jUmVxdWVzdBIWCg5hcHBvaW50bWVudF9pZBgBIAEoCSJKChdSZXRyeUNhbGNvbVN5bmNSZXNwb25zZRIvCgRzeW5jGAEgASgLMiEuYXNrcHJvLmludGVncmF0aW9uLnYxLkNhbGNvbVN5bmMyuAYKEkludGVncmF0aW9uU2VydmljZRJqCg1Db25uZWN0Q2FsY29tEisuYXNrcHJvLmludGVncmF0aW9uLnYxLkNvbm5lY3RDYWxjb21SZXF1ZXN0GiwuYXNrcHJvLmludGVncmF0aW9uLnYxLkNvbm5lY3RDYWxjb21SZXNwb25zZRJ8ChNHZXRDYWxjb21Db25uZWN0aW9uEjEuYXNrcHJvLmludGVncmF0aW9uLnYxLkdldENhbGNvbUNvbm5lY3Rpb25SZXF1ZXN0GjIuYXNrcHJvLmludGVncmF0aW9uLnYxLkdldENhbGNvbUNvbm5lY3Rpb25SZXNwb25zZRJzChBEaXNjb25uZWN0Q2FsY29tEi4uYXNrcHJvLmludGVncmF0aW9uLnYxLkRpc2Nvbm5lY3RDYWxjb21SZXF1ZXN0Gi8uYXNrcHJvLmludGVncmF0aW9uLnYxLkRpc2Nvbm5lY3RDYWxjb21SZXNwb25zZRJzChBJbXBvcnRGcm9tQ2FsY29tEi4uYXNrcHJvLmludGVncmF0aW9uLnYxLkltcG9ydEZyb21DYWxjb21SZXF1ZXN0Gi8uYXNrcHJvLmludGVncmF0aW9uLnYxLkltcG9ydEZyb21DYWxjb21SZXNwb25zZRJqCg1HZXRDYWxjb21TeW5jEisuYXNrcHJvLmludGVncmF0aW9uLnYxLkdldENhbGNvbVN5bmNSZXF1ZXN0GiwuYXNrcHJvLmludGVncmF0aW9uLnYxLkdldENhbGNvbVN5bmNSZXNwb25zZRJwCg9MaXN0Q2FsY29tU3luY3MSLS5hc2twcm8uaW50ZWdyYXRpb24udjEuTGlzdENhbGNvbVN5bmNzUmVxdWVzdBouLmFza3Byby5pbnRlZ3JhdGlvbi52MS5MaXN0Q2FsY29tU3luY3NSZXNwb25zZRJwCg9SZXRyeUNhbGNvbVN5bmMSLS5hc2twcm8uaW50ZWdyYXRpb24udjEuUmV0cnlDYWxjb21TeW5jUmVxdWVzdBouLmFza3Byby5pbnRlZ3JhdGlvbi52MS5SZXRyeUNhbGNvbVN5bmNSZXNwb25zZWIGcHJvdG8z", [file_askpro_integration_v1_resources]);
 
 /**
  * Request of ConnectCalcom.
@@ -135,6 +135,43 @@ export const DisconnectCalcomResponseSchema: GenMessage<DisconnectCalcomResponse
   messageDesc(file_askpro_integration_v1_integration_service, 5);
 
 /**
+ * Request of ImportFromCalcom.
+ *
+ * @generated from message askpro.integration.v1.ImportFromCalcomRequest
+ */
+export type ImportFromCalcomRequest = Message<"askpro.integration.v1.ImportFromCalcomRequest"> & {
+};
+
+/**
+ * Describes the message askpro.integration.v1.ImportFromCalcomRequest.
+ * Use `create(ImportFromCalcomRequestSchema)` to create a new message.
+ */
+export const ImportFromCalcomRequestSchema: GenMessage<ImportFromCalcomRequest> = /*@__PURE__*/
+  messageDesc(file_askpro_integration_v1_integration_service, 6);
+
+/**
+ * Response of ImportFromCalcom.
+ *
+ * @generated from message askpro.integration.v1.ImportFromCalcomResponse
+ */
+export type ImportFromCalcomResponse = Message<"askpro.integration.v1.ImportFromCalcomResponse"> & {
+  /**
+   * What the import changed in AskPro (and what it had to leave out), in the
+   * order it happened; empty when AskPro already agreed with Cal.com.
+   *
+   * @generated from field: repeated askpro.integration.v1.ImportChange changes = 1;
+   */
+  changes: ImportChange[];
+};
+
+/**
+ * Describes the message askpro.integration.v1.ImportFromCalcomResponse.
+ * Use `create(ImportFromCalcomResponseSchema)` to create a new message.
+ */
+export const ImportFromCalcomResponseSchema: GenMessage<ImportFromCalcomResponse> = /*@__PURE__*/
+  messageDesc(file_askpro_integration_v1_integration_service, 7);
+
+/**
  * Request of GetCalcomSync.
  *
  * @generated from message askpro.integration.v1.GetCalcomSyncRequest
@@ -153,7 +190,7 @@ export type GetCalcomSyncRequest = Message<"askpro.integration.v1.GetCalcomSyncR
  * Use `create(GetCalcomSyncRequestSchema)` to create a new message.
  */
 export const GetCalcomSyncRequestSchema: GenMessage<GetCalcomSyncRequest> = /*@__PURE__*/
-  messageDesc(file_askpro_integration_v1_integration_service, 6);
+  messageDesc(file_askpro_integration_v1_integration_service, 8);
 
 /**
  * Response of GetCalcomSync.
@@ -174,7 +211,7 @@ export type GetCalcomSyncResponse = Message<"askpro.integration.v1.GetCalcomSync
  * Use `create(GetCalcomSyncResponseSchema)` to create a new message.
  */
 export const GetCalcomSyncResponseSchema: GenMessage<GetCalcomSyncResponse> = /*@__PURE__*/
-  messageDesc(file_askpro_integration_v1_integration_service, 7);
+  messageDesc(file_askpro_integration_v1_integration_service, 9);
 
 /**
  * Request of ListCalcomSyncs.
@@ -209,7 +246,7 @@ export type ListCalcomSyncsRequest = Message<"askpro.integration.v1.ListCalcomSy
  * Use `create(ListCalcomSyncsRequestSchema)` to create a new message.
  */
 export const ListCalcomSyncsRequestSchema: GenMessage<ListCalcomSyncsRequest> = /*@__PURE__*/
-  messageDesc(file_askpro_integration_v1_integration_service, 8);
+  messageDesc(file_askpro_integration_v1_integration_service, 10);
 
 /**
  * Response of ListCalcomSyncs.
@@ -237,7 +274,7 @@ export type ListCalcomSyncsResponse = Message<"askpro.integration.v1.ListCalcomS
  * Use `create(ListCalcomSyncsResponseSchema)` to create a new message.
  */
 export const ListCalcomSyncsResponseSchema: GenMessage<ListCalcomSyncsResponse> = /*@__PURE__*/
-  messageDesc(file_askpro_integration_v1_integration_service, 9);
+  messageDesc(file_askpro_integration_v1_integration_service, 11);
 
 /**
  * Request of RetryCalcomSync.
@@ -258,7 +295,7 @@ export type RetryCalcomSyncRequest = Message<"askpro.integration.v1.RetryCalcomS
  * Use `create(RetryCalcomSyncRequestSchema)` to create a new message.
  */
 export const RetryCalcomSyncRequestSchema: GenMessage<RetryCalcomSyncRequest> = /*@__PURE__*/
-  messageDesc(file_askpro_integration_v1_integration_service, 10);
+  messageDesc(file_askpro_integration_v1_integration_service, 12);
 
 /**
  * Response of RetryCalcomSync.
@@ -279,7 +316,7 @@ export type RetryCalcomSyncResponse = Message<"askpro.integration.v1.RetryCalcom
  * Use `create(RetryCalcomSyncResponseSchema)` to create a new message.
  */
 export const RetryCalcomSyncResponseSchema: GenMessage<RetryCalcomSyncResponse> = /*@__PURE__*/
-  messageDesc(file_askpro_integration_v1_integration_service, 11);
+  messageDesc(file_askpro_integration_v1_integration_service, 13);
 
 /**
  * Connects a tenant to Cal.com (API v2) so that AskPro is the one booking API
@@ -346,6 +383,24 @@ export const IntegrationService: GenService<{
     methodKind: "unary";
     input: typeof DisconnectCalcomRequestSchema;
     output: typeof DisconnectCalcomResponseSchema;
+  },
+  /**
+   * Imports from Cal.com what AskPro books by: each linked event type becomes
+   * (or updates) an AskPro service (duration, buffers, minimum notice, slot
+   * interval), offered by the staff members linked to it; the default
+   * schedule of the key's account becomes the weekly working hours of the
+   * staff members linked to that account (calcom_user_id, or e-mail), and
+   * its date overrides from today on become their date overrides. Runs on
+   * demand here and periodically (config calcom_import_interval_secs).
+   * Idempotent: a second run with nothing changed in Cal.com reports no
+   * changes and writes nothing. Cal.com failing is UNAVAILABLE.
+   *
+   * @generated from rpc askpro.integration.v1.IntegrationService.ImportFromCalcom
+   */
+  importFromCalcom: {
+    methodKind: "unary";
+    input: typeof ImportFromCalcomRequestSchema;
+    output: typeof ImportFromCalcomResponseSchema;
   },
   /**
    * The Cal.com copy of one appointment. NOT_FOUND when the appointment was

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file askpro/integration/v1/resources.proto.
  */
 export const file_askpro_integration_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("CiVhc2twcm8vaW50ZWdyYXRpb24vdjEvcmVzb3VyY2VzLnByb3RvEhVhc2twcm8uaW50ZWdyYXRpb24udjEiVAoNQ2FsY29tQWNjb3VudBIPCgd1c2VyX2lkGAEgASgDEhAKCHVzZXJuYW1lGAIgASgJEg0KBWVtYWlsGAMgASgJEhEKCXRpbWVfem9uZRgEIAEoCSJoCg9DYWxjb21TdGFmZkxpbmsSEAoIc3RhZmZfaWQYASABKAkSFQoNZXZlbnRfdHlwZV9pZBgCIAEoAxIWCg5jYWxjb21fdXNlcl9pZBgDIAEoAxIUCgxjYWxjb21fZW1haWwYBCABKAkigAMKEENhbGNvbUNvbm5lY3Rpb24SEAoIYmFzZV91cmwYASABKAkSFAoMYXBpX2tleV9oaW50GAIgASgJEjUKB2FjY291bnQYAyABKAsyJC5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tQWNjb3VudBI7CgtzdGFmZl9saW5rcxgEIAMoCzImLmFza3Byby5pbnRlZ3JhdGlvbi52MS5DYWxjb21TdGFmZkxpbmsSOgoNYnJlYWtlcl9zdGF0ZRgFIAEoDjIjLmFza3Byby5pbnRlZ3JhdGlvbi52MS5CcmVha2VyU3RhdGUSFQoNcGVuZGluZ19zeW5jcxgGIAEoAxIbChNkZWFkX2xldHRlcmVkX3N5bmNzGAcgASgDEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihAIKCkNhbGNvbVN5bmMSFgoOYXBwb2ludG1lbnRfaWQYASABKAkSLwoFc3RhdGUYAiABKA4yIC5hc2twcm8uaW50ZWdyYXRpb24udjEuU3luY1N0YXRlEhoKEmNhbGNvbV9ib29raW5nX3VpZBgDIAEoCRIVCg1hdHRlbXB0X2NvdW50GAQgASgFEhIKCmxhc3RfZXJyb3IYBSABKAkSNQoRbmV4dF9hdHRlbXB0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp8CgxCcmVha2VyU3RhdGUSHQoZQlJFQUtFUl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEJSRUFLRVJfU1RBVEVfQ0xPU0VEEAESFgoSQlJFQUtFUl9TVEFURV9PUEVOEAISGwoXQlJFQUtFUl9TVEFURV9IQUxGX09QRU4QAyp0CglTeW5jU3RhdGUSGgoWU1lOQ19TVEFURV9VTlNQRUNJRklFRBAAEhYKElNZTkNfU1RBVEVfUEVORElORxABEhUKEVNZTkNfU1RBVEVfU1lOQ0VEEAISHAoYU1lOQ19TVEFURV9ERUFEX0xFVFRFUkVEEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiVhc2twcm8vaW50ZWdyYXRpb24vdjEvcmVzb3VyY2VzLnByb3RvEhVhc2twcm8uaW50ZWdyYXRpb24udjEiVAoNQ2FsY29tQWNjb3VudBIPCgd1c2VyX2lkGAEgASgDEhAKCHVzZXJuYW1lGAIgASgJEg0KBWVtYWlsGAMgASgJEhEKCXRpbWVfem9uZRgEIAEoCSJoCg9DYWxjb21TdGFmZkxpbmsSEAoIc3RhZmZfaWQYASABKAkSFQoNZXZlbnRfdHlwZV9pZBgCIAEoAxIWCg5jYWxjb21fdXNlcl9pZBgDIAEoAxIUCgxjYWxjb21fZW1haWwYBCABKAkigAMKEENhbGNvbUNvbm5lY3Rpb24SEAoIYmFzZV91cmwYASABKAkSFAoMYXBpX2tleV9oaW50GAIgASgJEjUKB2FjY291bnQYAyABKAsyJC5hc2twcm8uaW50ZWdyYXRpb24udjEuQ2FsY29tQWNjb3VudBI7CgtzdGFmZl9saW5rcxgEIAMoCzImLmFza3Byby5pbnRlZ3JhdGlvbi52MS5DYWxjb21TdGFmZkxpbmsSOgoNYnJlYWtlcl9zdGF0ZRgFIAEoDjIjLmFza3Byby5pbnRlZ3JhdGlvbi52MS5CcmVha2VyU3RhdGUSFQoNcGVuZGluZ19zeW5jcxgGIAEoAxIbChNkZWFkX2xldHRlcmVkX3N5bmNzGAcgASgDEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihAIKCkNhbGNvbVN5bmMSFgoOYXBwb2ludG1lbnRfaWQYASABKAkSLwoFc3RhdGUYAiABKA4yIC5hc2twcm8uaW50ZWdyYXRpb24udjEuU3luY1N0YXRlEhoKEmNhbGNvbV9ib29raW5nX3VpZBgDIAEoCRIVCg1hdHRlbXB0X2NvdW50GAQgASgFEhIKCmxhc3RfZXJyb3IYBSABKAkSNQoRbmV4dF9hdHRlbXB0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJuCgxJbXBvcnRDaGFuZ2USNQoEa2luZBgBIAEoDjInLmFza3Byby5pbnRlZ3JhdGlvbi52MS5JbXBvcnRDaGFuZ2VLaW5kEhIKCnN1YmplY3RfaWQYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkqfAoMQnJlYWtlclN0YXRlEh0KGUJSRUFLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRCUkVBS0VSX1NUQVRFX0NMT1NFRBABEhYKEkJSRUFLRVJfU1RBVEVfT1BFThACEhsKF0JSRUFLRVJfU1RBVEVfSEFMRl9PUEVOEAMqdAoJU3luY1N0YXRlEhoKFlNZTkNfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJTWU5DX1NUQVRFX1BFTkRJTkcQARIVChFTWU5DX1NUQVRFX1NZTkNFRBACEhwKGFNZTkNfU1RBVEVfREVBRF9MRVRURVJFRBADKqcCChBJbXBvcnRDaGFuZ2VLaW5kEiIKHklNUE9SVF9DSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEiYKIklNUE9SVF9DSEFOR0VfS0lORF9TRVJWSUNFX0NSRUFURUQQARImCiJJTVBPUlRfQ0hBTkdFX0tJTkRfU0VSVklDRV9VUERBVEVEEAISJgoiSU1QT1JUX0NIQU5HRV9LSU5EX1NFUlZJQ0VfT0ZGRVJFRBADEi0KKUlNUE9SVF9DSEFOR0VfS0lORF9XT1JLSU5HX0hPVVJTX1JFUExBQ0VEEAQSKAokSU1QT1JUX0NIQU5HRV9LSU5EX0RBVEVfT1ZFUlJJREVfU0VUEAUSHgoaSU1QT1JUX0NIQU5HRV9LSU5EX1NLSVBQRUQQBmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * The Cal.com account a connection's API key belongs to, as GET /v2/me
@@ -253,6 +253,41 @@ export const CalcomSyncSchema: GenMessage<CalcomSync> = /*@__PURE__*/
   messageDesc(file_askpro_integration_v1_resources, 3);
 
 /**
+ * One change an import made.
+ *
+ * @generated from message askpro.integration.v1.ImportChange
+ */
+export type ImportChange = Message<"askpro.integration.v1.ImportChange"> & {
+  /**
+   * What changed.
+   *
+   * @generated from field: askpro.integration.v1.ImportChangeKind kind = 1;
+   */
+  kind: ImportChangeKind;
+
+  /**
+   * The AskPro resource changed (UUID); empty for some SKIPPED entries.
+   *
+   * @generated from field: string subject_id = 2;
+   */
+  subjectId: string;
+
+  /**
+   * For humans, e.g. "Haircut: duration 30 min -> 45 min".
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message askpro.integration.v1.ImportChange.
+ * Use `create(ImportChangeSchema)` to create a new message.
+ */
+export const ImportChangeSchema: GenMessage<ImportChange> = /*@__PURE__*/
+  messageDesc(file_askpro_integration_v1_resources, 4);
+
+/**
  * The state of a connection's circuit breaker (see IntegrationService).
  *
  * @generated from enum askpro.integration.v1.BreakerState
@@ -335,4 +370,66 @@ export enum SyncState {
  */
 export const SyncStateSchema: GenEnum<SyncState> = /*@__PURE__*/
   enumDesc(file_askpro_integration_v1_resources, 1);
+
+/**
+ * What kind of change an import made.
+ *
+ * @generated from enum askpro.integration.v1.ImportChangeKind
+ */
+export enum ImportChangeKind {
+  /**
+   * Not set; never returned.
+   *
+   * @generated from enum value: IMPORT_CHANGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An event type became a new service (subject_id: the service).
+   *
+   * @generated from enum value: IMPORT_CHANGE_KIND_SERVICE_CREATED = 1;
+   */
+  SERVICE_CREATED = 1,
+
+  /**
+   * A service took an event type's changed settings (subject_id: the service).
+   *
+   * @generated from enum value: IMPORT_CHANGE_KIND_SERVICE_UPDATED = 2;
+   */
+  SERVICE_UPDATED = 2,
+
+  /**
+   * A linked staff member now offers the event type's service (subject_id: the staff member).
+   *
+   * @generated from enum value: IMPORT_CHANGE_KIND_SERVICE_OFFERED = 3;
+   */
+  SERVICE_OFFERED = 3,
+
+  /**
+   * A staff member's weekly working hours were replaced (subject_id: the staff member).
+   *
+   * @generated from enum value: IMPORT_CHANGE_KIND_WORKING_HOURS_REPLACED = 4;
+   */
+  WORKING_HOURS_REPLACED = 4,
+
+  /**
+   * A staff member's date override was set (subject_id: the staff member).
+   *
+   * @generated from enum value: IMPORT_CHANGE_KIND_DATE_OVERRIDE_SET = 5;
+   */
+  DATE_OVERRIDE_SET = 5,
+
+  /**
+   * Something could not be imported as it is; description says what and why.
+   *
+   * @generated from enum value: IMPORT_CHANGE_KIND_SKIPPED = 6;
+   */
+  SKIPPED = 6,
+}
+
+/**
+ * Describes the enum askpro.integration.v1.ImportChangeKind.
+ */
+export const ImportChangeKindSchema: GenEnum<ImportChangeKind> = /*@__PURE__*/
+  enumDesc(file_askpro_integration_v1_resources, 2);
 

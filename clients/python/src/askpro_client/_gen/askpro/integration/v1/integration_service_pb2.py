@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from askpro_client._gen.askpro.integration.v1 import resources_pb2 as askpro_dot_integration_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/askpro/integration/v1/integration_service.proto\x12\x15\x61skpro.integration.v1\x1a%askpro/integration/v1/resources.proto\"x\n\x14\x43onnectCalcomRequest\x12G\n\nconnection\x18\x01 \x01(\x0b\x32\'.askpro.integration.v1.CalcomConnectionR\nconnection\x12\x17\n\x07\x61pi_key\x18\x02 \x01(\tR\x06\x61piKey\"`\n\x15\x43onnectCalcomResponse\x12G\n\nconnection\x18\x01 \x01(\x0b\x32\'.askpro.integration.v1.CalcomConnectionR\nconnection\"\x1c\n\x1aGetCalcomConnectionRequest\"f\n\x1bGetCalcomConnectionResponse\x12G\n\nconnection\x18\x01 \x01(\x0b\x32\'.askpro.integration.v1.CalcomConnectionR\nconnection\"\x19\n\x17\x44isconnectCalcomRequest\"\x1a\n\x18\x44isconnectCalcomResponse\"=\n\x14GetCalcomSyncRequest\x12%\n\x0e\x61ppointment_id\x18\x01 \x01(\tR\rappointmentId\"N\n\x15GetCalcomSyncResponse\x12\x35\n\x04sync\x18\x01 \x01(\x0b\x32!.askpro.integration.v1.CalcomSyncR\x04sync\"\x8c\x01\n\x16ListCalcomSyncsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x36\n\x05state\x18\x03 \x01(\x0e\x32 .askpro.integration.v1.SyncStateR\x05state\"z\n\x17ListCalcomSyncsResponse\x12\x37\n\x05syncs\x18\x01 \x03(\x0b\x32!.askpro.integration.v1.CalcomSyncR\x05syncs\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"?\n\x16RetryCalcomSyncRequest\x12%\n\x0e\x61ppointment_id\x18\x01 \x01(\tR\rappointmentId\"P\n\x17RetryCalcomSyncResponse\x12\x35\n\x04sync\x18\x01 \x01(\x0b\x32!.askpro.integration.v1.CalcomSyncR\x04sync2\xc3\x05\n\x12IntegrationService\x12j\n\rConnectCalcom\x12+.askpro.integration.v1.ConnectCalcomRequest\x1a,.askpro.integration.v1.ConnectCalcomResponse\x12|\n\x13GetCalcomConnection\x12\x31.askpro.integration.v1.GetCalcomConnectionRequest\x1a\x32.askpro.integration.v1.GetCalcomConnectionResponse\x12s\n\x10\x44isconnectCalcom\x12..askpro.integration.v1.DisconnectCalcomRequest\x1a/.askpro.integration.v1.DisconnectCalcomResponse\x12j\n\rGetCalcomSync\x12+.askpro.integration.v1.GetCalcomSyncRequest\x1a,.askpro.integration.v1.GetCalcomSyncResponse\x12p\n\x0fListCalcomSyncs\x12-.askpro.integration.v1.ListCalcomSyncsRequest\x1a..askpro.integration.v1.ListCalcomSyncsResponse\x12p\n\x0fRetryCalcomSync\x12-.askpro.integration.v1.RetryCalcomSyncRequest\x1a..askpro.integration.v1.RetryCalcomSyncResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/askpro/integration/v1/integration_service.proto\x12\x15\x61skpro.integration.v1\x1a%askpro/integration/v1/resources.proto\"x\n\x14\x43onnectCalcomRequest\x12G\n\nconnection\x18\x01 \x01(\x0b\x32\'.askpro.integration.v1.CalcomConnectionR\nconnection\x12\x17\n\x07\x61pi_key\x18\x02 \x01(\tR\x06\x61piKey\"`\n\x15\x43onnectCalcomResponse\x12G\n\nconnection\x18\x01 \x01(\x0b\x32\'.askpro.integration.v1.CalcomConnectionR\nconnection\"\x1c\n\x1aGetCalcomConnectionRequest\"f\n\x1bGetCalcomConnectionResponse\x12G\n\nconnection\x18\x01 \x01(\x0b\x32\'.askpro.integration.v1.CalcomConnectionR\nconnection\"\x19\n\x17\x44isconnectCalcomRequest\"\x1a\n\x18\x44isconnectCalcomResponse\"\x19\n\x17ImportFromCalcomRequest\"Y\n\x18ImportFromCalcomResponse\x12=\n\x07\x63hanges\x18\x01 \x03(\x0b\x32#.askpro.integration.v1.ImportChangeR\x07\x63hanges\"=\n\x14GetCalcomSyncRequest\x12%\n\x0e\x61ppointment_id\x18\x01 \x01(\tR\rappointmentId\"N\n\x15GetCalcomSyncResponse\x12\x35\n\x04sync\x18\x01 \x01(\x0b\x32!.askpro.integration.v1.CalcomSyncR\x04sync\"\x8c\x01\n\x16ListCalcomSyncsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x36\n\x05state\x18\x03 \x01(\x0e\x32 .askpro.integration.v1.SyncStateR\x05state\"z\n\x17ListCalcomSyncsResponse\x12\x37\n\x05syncs\x18\x01 \x03(\x0b\x32!.askpro.integration.v1.CalcomSyncR\x05syncs\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"?\n\x16RetryCalcomSyncRequest\x12%\n\x0e\x61ppointment_id\x18\x01 \x01(\tR\rappointmentId\"P\n\x17RetryCalcomSyncResponse\x12\x35\n\x04sync\x18\x01 \x01(\x0b\x32!.askpro.integration.v1.CalcomSyncR\x04sync2\xb8\x06\n\x12IntegrationService\x12j\n\rConnectCalcom\x12+.askpro.integration.v1.ConnectCalcomRequest\x1a,.askpro.integration.v1.ConnectCalcomResponse\x12|\n\x13GetCalcomConnection\x12\x31.askpro.integration.v1.GetCalcomConnectionRequest\x1a\x32.askpro.integration.v1.GetCalcomConnectionResponse\x12s\n\x10\x44isconnectCalcom\x12..askpro.integration.v1.DisconnectCalcomRequest\x1a/.askpro.integration.v1.DisconnectCalcomResponse\x12s\n\x10ImportFromCalcom\x12..askpro.integration.v1.ImportFromCalcomRequest\x1a/.askpro.integration.v1.ImportFromCalcomResponse\x12j\n\rGetCalcomSync\x12+.askpro.integration.v1.GetCalcomSyncRequest\x1a,.askpro.integration.v1.GetCalcomSyncResponse\x12p\n\x0fListCalcomSyncs\x12-.askpro.integration.v1.ListCalcomSyncsRequest\x1a..askpro.integration.v1.ListCalcomSyncsResponse\x12p\n\x0fRetryCalcomSync\x12-.askpro.integration.v1.RetryCalcomSyncRequest\x1a..askpro.integration.v1.RetryCalcomSyncResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,18 +44,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DISCONNECTCALCOMREQUEST']._serialized_end=492
   _globals['_DISCONNECTCALCOMRESPONSE']._serialized_start=494
   _globals['_DISCONNECTCALCOMRESPONSE']._serialized_end=520
-  _globals['_GETCALCOMSYNCREQUEST']._serialized_start=522
-  _globals['_GETCALCOMSYNCREQUEST']._serialized_end=583
-  _globals['_GETCALCOMSYNCRESPONSE']._serialized_start=585
-  _globals['_GETCALCOMSYNCRESPONSE']._serialized_end=663
-  _globals['_LISTCALCOMSYNCSREQUEST']._serialized_start=666
-  _globals['_LISTCALCOMSYNCSREQUEST']._serialized_end=806
-  _globals['_LISTCALCOMSYNCSRESPONSE']._serialized_start=808
-  _globals['_LISTCALCOMSYNCSRESPONSE']._serialized_end=930
-  _globals['_RETRYCALCOMSYNCREQUEST']._serialized_start=932
-  _globals['_RETRYCALCOMSYNCREQUEST']._serialized_end=995
-  _globals['_RETRYCALCOMSYNCRESPONSE']._serialized_start=997
-  _globals['_RETRYCALCOMSYNCRESPONSE']._serialized_end=1077
-  _globals['_INTEGRATIONSERVICE']._serialized_start=1080
-  _globals['_INTEGRATIONSERVICE']._serialized_end=1787
+  _globals['_IMPORTFROMCALCOMREQUEST']._serialized_start=522
+  _globals['_IMPORTFROMCALCOMREQUEST']._serialized_end=547
+  _globals['_IMPORTFROMCALCOMRESPONSE']._serialized_start=549
+  _globals['_IMPORTFROMCALCOMRESPONSE']._serialized_end=638
+  _globals['_GETCALCOMSYNCREQUEST']._serialized_start=640
+  _globals['_GETCALCOMSYNCREQUEST']._serialized_end=701
+  _globals['_GETCALCOMSYNCRESPONSE']._serialized_start=703
+  _globals['_GETCALCOMSYNCRESPONSE']._serialized_end=781
+  _globals['_LISTCALCOMSYNCSREQUEST']._serialized_start=784
+  _globals['_LISTCALCOMSYNCSREQUEST']._serialized_end=924
+  _globals['_LISTCALCOMSYNCSRESPONSE']._serialized_start=926
+  _globals['_LISTCALCOMSYNCSRESPONSE']._serialized_end=1048
+  _globals['_RETRYCALCOMSYNCREQUEST']._serialized_start=1050
+  _globals['_RETRYCALCOMSYNCREQUEST']._serialized_end=1113
+  _globals['_RETRYCALCOMSYNCRESPONSE']._serialized_start=1115
+  _globals['_RETRYCALCOMSYNCRESPONSE']._serialized_end=1195
+  _globals['_INTEGRATIONSERVICE']._serialized_start=1198
+  _globals['_INTEGRATIONSERVICE']._serialized_end=2022
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,16 @@ class DisconnectCalcomResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class ImportFromCalcomRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ImportFromCalcomResponse(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ImportChange]
+    def __init__(self, changes: _Optional[_Iterable[_Union[_resources_pb2.ImportChange, _Mapping]]] = ...) -> None: ...
+
 class GetCalcomSyncRequest(_message.Message):
     __slots__ = ("appointment_id",)
     APPOINTMENT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -76,6 +76,11 @@ class IntegrationServiceStub:
                 request_serializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.DisconnectCalcomRequest.SerializeToString,
                 response_deserializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.DisconnectCalcomResponse.FromString,
                 _registered_method=True)
+        self.ImportFromCalcom = channel.unary_unary(
+                '/askpro.integration.v1.IntegrationService/ImportFromCalcom',
+                request_serializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.ImportFromCalcomRequest.SerializeToString,
+                response_deserializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.ImportFromCalcomResponse.FromString,
+                _registered_method=True)
         self.GetCalcomSync = channel.unary_unary(
                 '/askpro.integration.v1.IntegrationService/GetCalcomSync',
                 request_serializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.GetCalcomSyncRequest.SerializeToString,
@@ -148,6 +153,21 @@ class IntegrationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportFromCalcom(self, request, context):
+        """Imports from Cal.com what AskPro books by: each linked event type becomes
+        (or updates) an AskPro service (duration, buffers, minimum notice, slot
+        interval), offered by the staff members linked to it; the default
+        schedule of the key's account becomes the weekly working hours of the
+        staff members linked to that account (calcom_user_id, or e-mail), and
+        its date overrides from today on become their date overrides. Runs on
+        demand here and periodically (config calcom_import_interval_secs).
+        Idempotent: a second run with nothing changed in Cal.com reports no
+        changes and writes nothing. Cal.com failing is UNAVAILABLE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCalcomSync(self, request, context):
         """The Cal.com copy of one appointment. NOT_FOUND when the appointment was
         never queued for Cal.com (its staff member is not linked).
@@ -188,6 +208,11 @@ def add_IntegrationServiceServicer_to_server(servicer, server):
                     servicer.DisconnectCalcom,
                     request_deserializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.DisconnectCalcomRequest.FromString,
                     response_serializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.DisconnectCalcomResponse.SerializeToString,
+            ),
+            'ImportFromCalcom': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportFromCalcom,
+                    request_deserializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.ImportFromCalcomRequest.FromString,
+                    response_serializer=askpro_dot_integration_dot_v1_dot_integration__service__pb2.ImportFromCalcomResponse.SerializeToString,
             ),
             'GetCalcomSync': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCalcomSync,
@@ -313,6 +338,33 @@ class IntegrationService:
             '/askpro.integration.v1.IntegrationService/DisconnectCalcom',
             askpro_dot_integration_dot_v1_dot_integration__service__pb2.DisconnectCalcomRequest.SerializeToString,
             askpro_dot_integration_dot_v1_dot_integration__service__pb2.DisconnectCalcomResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportFromCalcom(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/askpro.integration.v1.IntegrationService/ImportFromCalcom',
+            askpro_dot_integration_dot_v1_dot_integration__service__pb2.ImportFromCalcomRequest.SerializeToString,
+            askpro_dot_integration_dot_v1_dot_integration__service__pb2.ImportFromCalcomResponse.FromString,
             options,
             channel_credentials,
             insecure,

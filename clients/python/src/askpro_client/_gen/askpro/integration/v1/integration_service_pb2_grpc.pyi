@@ -72,6 +72,17 @@ class IntegrationServiceStub:
     """Removes the connection and its key; queued syncs are dead-lettered.
     Bookings already in Cal.com stay there. NOT_FOUND when not connected.
     """
+    ImportFromCalcom: _grpc.UnaryUnaryMultiCallable[_integration_service_pb2.ImportFromCalcomRequest, _integration_service_pb2.ImportFromCalcomResponse]
+    """Imports from Cal.com what AskPro books by: each linked event type becomes
+    (or updates) an AskPro service (duration, buffers, minimum notice, slot
+    interval), offered by the staff members linked to it; the default
+    schedule of the key's account becomes the weekly working hours of the
+    staff members linked to that account (calcom_user_id, or e-mail), and
+    its date overrides from today on become their date overrides. Runs on
+    demand here and periodically (config calcom_import_interval_secs).
+    Idempotent: a second run with nothing changed in Cal.com reports no
+    changes and writes nothing. Cal.com failing is UNAVAILABLE.
+    """
     GetCalcomSync: _grpc.UnaryUnaryMultiCallable[_integration_service_pb2.GetCalcomSyncRequest, _integration_service_pb2.GetCalcomSyncResponse]
     """The Cal.com copy of one appointment. NOT_FOUND when the appointment was
     never queued for Cal.com (its staff member is not linked).
@@ -126,6 +137,17 @@ class IntegrationServiceAsyncStub(IntegrationServiceStub):
     DisconnectCalcom: _aio.UnaryUnaryMultiCallable[_integration_service_pb2.DisconnectCalcomRequest, _integration_service_pb2.DisconnectCalcomResponse]  # type: ignore[assignment]
     """Removes the connection and its key; queued syncs are dead-lettered.
     Bookings already in Cal.com stay there. NOT_FOUND when not connected.
+    """
+    ImportFromCalcom: _aio.UnaryUnaryMultiCallable[_integration_service_pb2.ImportFromCalcomRequest, _integration_service_pb2.ImportFromCalcomResponse]  # type: ignore[assignment]
+    """Imports from Cal.com what AskPro books by: each linked event type becomes
+    (or updates) an AskPro service (duration, buffers, minimum notice, slot
+    interval), offered by the staff members linked to it; the default
+    schedule of the key's account becomes the weekly working hours of the
+    staff members linked to that account (calcom_user_id, or e-mail), and
+    its date overrides from today on become their date overrides. Runs on
+    demand here and periodically (config calcom_import_interval_secs).
+    Idempotent: a second run with nothing changed in Cal.com reports no
+    changes and writes nothing. Cal.com failing is UNAVAILABLE.
     """
     GetCalcomSync: _aio.UnaryUnaryMultiCallable[_integration_service_pb2.GetCalcomSyncRequest, _integration_service_pb2.GetCalcomSyncResponse]  # type: ignore[assignment]
     """The Cal.com copy of one appointment. NOT_FOUND when the appointment was
@@ -196,6 +218,23 @@ class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_integration_service_pb2.DisconnectCalcomResponse, _abc.Awaitable[_integration_service_pb2.DisconnectCalcomResponse]]:
         """Removes the connection and its key; queued syncs are dead-lettered.
         Bookings already in Cal.com stay there. NOT_FOUND when not connected.
+        """
+
+    @_abc_1.abstractmethod
+    def ImportFromCalcom(
+        self,
+        request: _integration_service_pb2.ImportFromCalcomRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_integration_service_pb2.ImportFromCalcomResponse, _abc.Awaitable[_integration_service_pb2.ImportFromCalcomResponse]]:
+        """Imports from Cal.com what AskPro books by: each linked event type becomes
+        (or updates) an AskPro service (duration, buffers, minimum notice, slot
+        interval), offered by the staff members linked to it; the default
+        schedule of the key's account becomes the weekly working hours of the
+        staff members linked to that account (calcom_user_id, or e-mail), and
+        its date overrides from today on become their date overrides. Runs on
+        demand here and periodically (config calcom_import_interval_secs).
+        Idempotent: a second run with nothing changed in Cal.com reports no
+        changes and writes nothing. Cal.com failing is UNAVAILABLE.
         """
 
     @_abc_1.abstractmethod

@@ -23,6 +23,16 @@ class SyncState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SYNC_STATE_PENDING: _ClassVar[SyncState]
     SYNC_STATE_SYNCED: _ClassVar[SyncState]
     SYNC_STATE_DEAD_LETTERED: _ClassVar[SyncState]
+
+class ImportChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMPORT_CHANGE_KIND_UNSPECIFIED: _ClassVar[ImportChangeKind]
+    IMPORT_CHANGE_KIND_SERVICE_CREATED: _ClassVar[ImportChangeKind]
+    IMPORT_CHANGE_KIND_SERVICE_UPDATED: _ClassVar[ImportChangeKind]
+    IMPORT_CHANGE_KIND_SERVICE_OFFERED: _ClassVar[ImportChangeKind]
+    IMPORT_CHANGE_KIND_WORKING_HOURS_REPLACED: _ClassVar[ImportChangeKind]
+    IMPORT_CHANGE_KIND_DATE_OVERRIDE_SET: _ClassVar[ImportChangeKind]
+    IMPORT_CHANGE_KIND_SKIPPED: _ClassVar[ImportChangeKind]
 BREAKER_STATE_UNSPECIFIED: BreakerState
 BREAKER_STATE_CLOSED: BreakerState
 BREAKER_STATE_OPEN: BreakerState
@@ -31,6 +41,13 @@ SYNC_STATE_UNSPECIFIED: SyncState
 SYNC_STATE_PENDING: SyncState
 SYNC_STATE_SYNCED: SyncState
 SYNC_STATE_DEAD_LETTERED: SyncState
+IMPORT_CHANGE_KIND_UNSPECIFIED: ImportChangeKind
+IMPORT_CHANGE_KIND_SERVICE_CREATED: ImportChangeKind
+IMPORT_CHANGE_KIND_SERVICE_UPDATED: ImportChangeKind
+IMPORT_CHANGE_KIND_SERVICE_OFFERED: ImportChangeKind
+IMPORT_CHANGE_KIND_WORKING_HOURS_REPLACED: ImportChangeKind
+IMPORT_CHANGE_KIND_DATE_OVERRIDE_SET: ImportChangeKind
+IMPORT_CHANGE_KIND_SKIPPED: ImportChangeKind
 
 class CalcomAccount(_message.Message):
     __slots__ = ("user_id", "username", "email", "time_zone")
@@ -95,3 +112,13 @@ class CalcomSync(_message.Message):
     next_attempt_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     def __init__(self, appointment_id: _Optional[str] = ..., state: _Optional[_Union[SyncState, str]] = ..., calcom_booking_uid: _Optional[str] = ..., attempt_count: _Optional[int] = ..., last_error: _Optional[str] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ImportChange(_message.Message):
+    __slots__ = ("kind", "subject_id", "description")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    kind: ImportChangeKind
+    subject_id: str
+    description: str
+    def __init__(self, kind: _Optional[_Union[ImportChangeKind, str]] = ..., subject_id: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
