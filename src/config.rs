@@ -148,6 +148,11 @@ pub struct Config {
     /// imported from Cal.com again (ImportFromCalcom runs it on demand); 0
     /// turns the periodic import off.
     pub calcom_import_interval_secs: u64,
+    /// How long Cal.com's busy times are used before they are read again
+    /// (a Cal.com webhook makes them be read at once).
+    pub calcom_busy_ttl_secs: u64,
+    /// How many days ahead Cal.com's busy times are read and kept.
+    pub calcom_busy_days: u32,
 }
 
 impl Default for Config {
@@ -189,6 +194,8 @@ impl Default for Config {
             calcom_breaker_open_secs: 30,
             calcom_sync_enabled: true,
             calcom_import_interval_secs: 6 * 3600,
+            calcom_busy_ttl_secs: 120,
+            calcom_busy_days: 14,
         }
     }
 }

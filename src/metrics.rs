@@ -60,6 +60,8 @@ pub const CALCOM_BREAKERS: &str = "askpro_calcom_breakers";
 pub const CALCOM_BREAKER_TRANSITIONS_TOTAL: &str = "askpro_calcom_breaker_transitions_total";
 /// Cal.com sync attempts, by `outcome` (synced, retry, dead_lettered, deferred).
 pub const CALCOM_SYNCS_TOTAL: &str = "askpro_calcom_syncs_total";
+/// Age in seconds of the Cal.com busy times the last slot list used.
+pub const CALCOM_BUSY_AGE_SECONDS: &str = "askpro_calcom_busy_age_seconds";
 /// Appointments waiting to be synced to Cal.com, over all tenants.
 pub const CALCOM_SYNC_PENDING: &str = "askpro_calcom_sync_pending";
 
@@ -112,6 +114,7 @@ fn describe() {
     describe_gauge!(CALCOM_BREAKERS, "Cal.com circuit breakers on this replica, by state");
     describe_counter!(CALCOM_BREAKER_TRANSITIONS_TOTAL, "Cal.com circuit breaker changes, by new state");
     describe_counter!(CALCOM_SYNCS_TOTAL, "Cal.com sync attempts, by outcome");
+    describe_gauge!(CALCOM_BUSY_AGE_SECONDS, "age of the Cal.com busy times the last slot list used");
     describe_gauge!(CALCOM_SYNC_PENDING, "appointments waiting to be synced to Cal.com, over all tenants");
     describe_counter!(DB_STATEMENTS_TOTAL, "statements sent to the database (BEGIN and COMMIT not counted)");
     describe_counter!(CACHE_WARM_UPS_TOTAL, "cache warm-ups finished");

@@ -57,7 +57,12 @@ pub async fn prepare(config: Config) -> Result<AppState> {
         config.calcom_timeout(),
         Arc::new(breakers),
     );
-    Ok(AppState { store, ops, config: Arc::new(config), keys, calcom })
+    let calcom_busy = Arc::new(crate::calcom::BusyTimes::new(
+        calcom.clone(),
+        Duration::from_secs(config.calcom_busy_ttl_secs),
+        config.calcom_busy_days,
+    ));
+    Ok(AppState { store, ops, config: Arc::new(config), keys, calcom, calcom_busy })
 }
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting,
@@ -78,13 +83,19 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
             worker.run().await;
         }
     });
-    let sync_worker = crate::jobs::calcom_sync::Worker::new(state.store.clone(), state.calcom.clone(), &state.config);
+    let sync_worker = crate::jobs::calcom_sync::Worker::new(
+        state.store.clone(),
+        state.calcom.clone(),
+        state.calcom_busy.clone(),
+        &state.config,
+    );
     let syncs = state.config.calcom_sync_enabled;
     let calcom_syncs = tokio::spawn(async move {
         if syncs {
             sync_worker.run().await;
         }
     });
+    let calcom_busy_warm_up = tokio::spawn(warm_calcom_busy(state.store.clone(), state.calcom_busy.clone()));
     let calcom_imports = tokio::spawn(crate::jobs::calcom_import::run_periodically(
         state.store.clone(),
         state.calcom.clone(),
@@ -211,9 +222,20 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     retention.abort();
     calcom_syncs.abort();
     calcom_imports.abort();
+    calcom_busy_warm_up.abort();
     health_checks.abort();
     calcom_health.abort();
     served
+}
+
+/// Fills Cal.com's busy times once after start and again on every warm-up
+/// request (`askpro warm-caches`).
+async fn warm_calcom_busy(store: Store, busy: Arc<crate::calcom::BusyTimes>) {
+    busy.warm(&store).await;
+    loop {
+        store.caches().warm_requested().await;
+        busy.warm(&store).await;
+    }
 }
 
 /// Accepted connections with TCP_NODELAY: small gRPC frames must not wait

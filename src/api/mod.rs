@@ -29,4 +29,6 @@ pub struct AppState {
     pub keys: crate::access::ApiKeyCache,
     /// The Cal.com client with every tenant connection's circuit breaker.
     pub calcom: crate::calcom::CalcomClient,
+    /// Cal.com's busy times for the slot engine.
+    pub calcom_busy: Arc<crate::calcom::BusyTimes>,
 }

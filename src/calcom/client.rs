@@ -150,6 +150,36 @@ impl CalcomClient {
         }
     }
 
+    /// Upcoming and unconfirmed bookings of the key's account that start
+    /// after `from` and end before `to` (every page).
+    pub async fn bookings_between(
+        &self,
+        conn: &Connection,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Booking>, CalcomError> {
+        let mut all = Vec::new();
+        let mut skip = 0u32;
+        loop {
+            let query = vec![
+                ("status", "upcoming,unconfirmed".to_owned()),
+                ("afterStart", from.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                ("beforeEnd", to.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                ("take", MAX_TAKE.to_string()),
+                ("skip", skip.to_string()),
+            ];
+            let call = Call { query, ..Call::get("/v2/bookings", Some(wire::BOOKINGS_VERSION), "booking") };
+            let page: Vec<Booking> = self.call(conn, call).await?;
+            let full = page.len() == MAX_TAKE as usize;
+            all.extend(page);
+            // Bounded: 2,500 bookings in the window is far beyond one account.
+            if !full || skip >= 9 * MAX_TAKE {
+                return Ok(all);
+            }
+            skip += MAX_TAKE;
+        }
+    }
+
     async fn call<T: DeserializeOwned>(&self, conn: &Connection, call: Call<'_>) -> Result<T, CalcomError> {
         let operation = call.operation();
         if !call.guarded {

@@ -2,11 +2,13 @@
 //! format. The sync worker (`jobs::calcom_sync`) and the connection RPCs
 //! (`api::integration`) use it; nothing else talks to Cal.com.
 pub mod breaker;
+pub mod busy;
 pub mod client;
 pub mod error;
 pub mod wire;
 
 pub use breaker::Breakers;
+pub use busy::{BusyTimes, Freshness};
 pub use client::{CalcomClient, Connection};
 pub use error::CalcomError;
 

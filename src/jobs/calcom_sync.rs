@@ -9,13 +9,14 @@
 //! a lease that runs out; the next attempt first looks for the booking the
 //! killed one made (bookings carry the appointment id in their metadata),
 //! so a booking is never made twice.
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use crate::calcom::wire::{self, APPOINTMENT_METADATA_KEY};
-use crate::calcom::{CalcomClient, CalcomError, Connection};
+use crate::calcom::{BusyTimes, CalcomClient, CalcomError, Connection};
 use crate::config::Config;
 use crate::domain::appointment::Status;
 use crate::domain::ids::{BranchId, TenantId};
@@ -39,6 +40,8 @@ const CALLS_PER_ATTEMPT: u32 = 4;
 pub struct Worker {
     store: Store,
     client: CalcomClient,
+    /// Forgotten after a change in Cal.com, so slots are read afresh.
+    busy: Arc<BusyTimes>,
     schedule: Vec<Duration>,
     /// The longest one attempt may take.
     budget: Duration,
@@ -55,11 +58,12 @@ struct Subject {
 }
 
 impl Worker {
-    pub fn new(store: Store, client: CalcomClient, config: &Config) -> Self {
+    pub fn new(store: Store, client: CalcomClient, busy: Arc<BusyTimes>, config: &Config) -> Self {
         let budget = config.calcom_timeout() * CALLS_PER_ATTEMPT;
         Self {
             store,
             client,
+            busy,
             schedule: config.calcom_retry_schedule_secs.iter().map(|s| Duration::from_secs(*s)).collect(),
             budget,
             // Longer than an attempt may take, so a live worker's lease never
@@ -131,6 +135,9 @@ impl Worker {
                 }
             }
         };
+        if matches!(end, AttemptEnd::Synced) {
+            self.busy.forget(tenant);
+        }
         let outcome = match &end {
             AttemptEnd::Synced => "synced",
             AttemptEnd::Retry { counted: false, .. } => "deferred",

@@ -22,6 +22,7 @@ use tonic::transport::Channel;
 
 fn fast_retries(config: &mut Config) {
     config.webhook_allow_http_loopback = true;
+    config.calcom_busy_ttl_secs = 1;
     config.calcom_retry_schedule_secs = vec![1; 30];
     config.calcom_breaker_failures = 3;
     config.calcom_breaker_open_secs = 1;
@@ -417,6 +418,207 @@ async fn importing_twice_changes_nothing_the_second_time(server: &TestServer) {
     fake.stop();
 }
 
+async fn slot_list(salon: &Salon, day: &BookingDay) -> (Vec<i64>, i32) {
+    let request = salon.slots_request(salon.service(), &[salon.staff()], day.start(), day.end());
+    let response =
+        salon.av().list_available_slots(authed(request, salon.agent())).await.expect("list slots").into_inner();
+    (response.slots.iter().map(|s| common::time::secs(&s.start_time)).collect(), response.external_calendar)
+}
+
+async fn calcom_bookings_remove_slots_after_the_time_to_live(server: &TestServer) {
+    use askpro::proto::availability::v1::ExternalCalendarState as Freshness;
+    let salon = Salon::open(server, "Salon Busy").await;
+    let fake = FakeCalcom::start().await;
+    let day = BookingDay::days_from_today("Europe/Berlin", 2);
+    let (before, state) = slot_list(&salon, &day).await;
+    assert!(before.contains(&day.at(10, 0)));
+    assert_eq!(state, Freshness::Unspecified as i32, "no Cal.com staff yet");
+    connect(server, &salon, &fake).await;
+    assert_eq!(slot_list(&salon, &day).await.1, Freshness::Current as i32);
+
+    // Booked in Cal.com itself, no webhook: gone once the busy times expire (1 s here).
+    fake.add_booking(chrono::DateTime::from_timestamp(day.at(10, 0), 0).unwrap(), 60);
+    eventually(Duration::from_secs(10), "10:00 is no longer offered", || async {
+        !slot_list(&salon, &day).await.0.contains(&day.at(10, 0))
+    })
+    .await;
+    let (starts, state) = slot_list(&salon, &day).await;
+    assert_eq!(state, Freshness::Current as i32);
+    // The 45-minute service cannot start between 09:20 and 11:00 either.
+    assert!(!starts.iter().any(|s| (day.at(9, 20)..day.at(11, 0)).contains(s)), "{starts:?}");
+    assert!(starts.contains(&day.at(11, 0)));
+
+    // AskPro's own booking in Cal.com is not counted twice: booked and synced, it stays one claim.
+    let booked = salon.book(day.at(14, 0), &phone(9)).await;
+    eventually(Duration::from_secs(20), "the booking is synced", || synced(server, &salon, &booked.id)).await;
+    let (starts, _) = slot_list(&salon, &day).await;
+    assert!(starts.contains(&day.at(13, 0)) && starts.contains(&day.at(15, 0)), "{starts:?}");
+
+    // Cal.com down: the last busy times are used, and the answer says so.
+    fake.down(503);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (starts, state) = slot_list(&salon, &day).await;
+    assert_eq!(state, Freshness::Stale as i32);
+    assert!(!starts.contains(&day.at(10, 0)), "the Cal.com booking still blocks");
+    fake.up();
+    fake.stop();
+}
+
+/// Busy times live long here: only a webhook can refresh them in time.
+fn long_lived_busy_times(config: &mut Config) {
+    fast_retries(config);
+    config.calcom_busy_ttl_secs = 3600;
+}
+
+async fn a_calcom_webhook_refreshes_busy_times_at_once(server: &TestServer) {
+    use askpro::proto::webhook::v1 as wh;
+    use hmac::Mac;
+    let salon = Salon::open(server, "Salon Hook").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    let secret = "calcom-webhook-secret";
+    let endpoint = server
+        .webhooks()
+        .create_inbound_endpoint(authed(
+            wh::CreateInboundEndpointRequest {
+                request_id: common::request_id(),
+                endpoint: Some(wh::InboundEndpoint {
+                    provider: wh::InboundProvider::Calcom as i32,
+                    display_name: "Cal.com".into(),
+                    ..Default::default()
+                }),
+                secret: secret.into(),
+            },
+            salon.admin(),
+        ))
+        .await
+        .expect("inbound endpoint")
+        .into_inner()
+        .endpoint
+        .unwrap();
+    let day = BookingDay::days_from_today("Europe/Berlin", 2);
+    assert!(slot_list(&salon, &day).await.0.contains(&day.at(16, 0)), "cached now, for an hour");
+    let start = chrono::DateTime::from_timestamp(day.at(16, 0), 0).unwrap();
+    let uid = fake.add_booking(start, 30);
+    assert!(slot_list(&salon, &day).await.0.contains(&day.at(16, 0)), "no webhook yet: the cache answers");
+
+    // Cal.com's webhook (its attendee has no phone number, so AskPro cannot
+    // mirror it as an appointment): the busy times are read again anyway.
+    let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let body = serde_json::to_vec(&serde_json::json!({
+        "triggerEvent": "BOOKING_CREATED",
+        "createdAt": rfc(chrono::Utc::now()),
+        "payload": {
+            "title": "Walk-in", "startTime": rfc(start), "endTime": rfc(start + chrono::TimeDelta::minutes(30)),
+            "organizer": {"name": "Anna", "email": "anna@salon.example", "timeZone": "Europe/Berlin"},
+            "attendees": [{"name": "Walk-in", "email": "walk-in@example.com", "timeZone": "Europe/Berlin"}],
+            "uid": uid, "status": "ACCEPTED",
+        }
+    }))
+    .unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&body);
+    let signature = hex::encode(mac.finalize().into_bytes());
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Cal-Signature-256: {signature}\r\n\r\n",
+        endpoint.path,
+        server.addr,
+        body.len()
+    );
+    assert_eq!(common::http::http1(server.addr, &head, &body).await.status, 200);
+    let (starts, _) = slot_list(&salon, &day).await;
+    assert!(!starts.contains(&day.at(16, 0)), "{starts:?}");
+    fake.stop();
+}
+
+async fn calcoms_webhook_about_askpros_own_booking_changes_nothing(server: &TestServer) {
+    use askpro::proto::webhook::v1 as wh;
+    use hmac::Mac;
+    let salon = Salon::open(server, "Salon Echo").await;
+    salon.give_staff_email("anna@salon.example").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    let secret = "calcom-webhook-secret";
+    let endpoint = server
+        .webhooks()
+        .create_inbound_endpoint(authed(
+            wh::CreateInboundEndpointRequest {
+                request_id: common::request_id(),
+                endpoint: Some(wh::InboundEndpoint {
+                    provider: wh::InboundProvider::Calcom as i32,
+                    display_name: "Cal.com".into(),
+                    ..Default::default()
+                }),
+                secret: secret.into(),
+            },
+            salon.admin(),
+        ))
+        .await
+        .expect("inbound endpoint")
+        .into_inner()
+        .endpoint
+        .unwrap();
+    let day = BookingDay::days_from_today("Europe/Berlin", 2);
+    let booked = salon.book(day.at(9, 0), &phone(11)).await;
+    eventually(Duration::from_secs(20), "the booking is synced", || synced(server, &salon, &booked.id)).await;
+    let copy = fake.bookings()[0].clone();
+
+    let post = |trigger: &'static str, with_metadata: bool| {
+        let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut payload = serde_json::json!({
+            "title": "Haircut", "startTime": rfc(copy.start), "endTime": rfc(copy.end),
+            "organizer": {"name": "Anna", "email": "anna@salon.example", "timeZone": "Europe/Berlin"},
+            "attendees": [{"name": "Caller", "email": "caller@example.com", "timeZone": "Europe/Berlin", "phoneNumber": phone(11)}],
+            "uid": copy.uid, "status": "ACCEPTED",
+        });
+        if with_metadata {
+            payload["metadata"] = serde_json::json!({"askproAppointmentId": booked.id});
+        }
+        let body = serde_json::to_vec(&serde_json::json!({
+            "triggerEvent": trigger, "createdAt": rfc(chrono::Utc::now()), "payload": payload,
+        }))
+        .unwrap();
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(&body);
+        let signature = hex::encode(mac.finalize().into_bytes());
+        let head = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Cal-Signature-256: {signature}\r\n\r\n",
+            endpoint.path,
+            server.addr,
+            body.len()
+        );
+        async move { common::http::http1(server.addr, &head, &body).await.status }
+    };
+    // The echo of AskPro's own booking, recognised by its metadata and by its uid.
+    assert_eq!(post("BOOKING_CREATED", true).await, 200);
+    assert_eq!(post("BOOKING_CREATED", false).await, 200);
+    let events = server
+        .webhooks()
+        .list_inbound_events(authed(
+            wh::ListInboundEventsRequest { page_size: 50, ..Default::default() },
+            salon.admin(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert_eq!(events.len(), 2);
+    for event in &events {
+        assert_eq!(event.status, wh::InboundEventStatus::Ignored as i32, "{event:?}");
+        assert_eq!(event.appointment_id, booked.id);
+    }
+    let listed = salon.list(Default::default()).await;
+    assert_eq!(listed.len(), 1, "no second appointment");
+
+    // Cancelled in Cal.com: cancelled in AskPro, and nothing is sent back.
+    let posts_before = fake.seen().iter().filter(|s| s.method == "POST").count();
+    assert_eq!(post("BOOKING_CANCELLED", false).await, 200);
+    assert_eq!(salon.get(&booked.id).await.status, askpro::proto::appointment::v1::AppointmentStatus::Cancelled as i32);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(fake.seen().iter().filter(|s| s.method == "POST").count(), posts_before, "no echo back to Cal.com");
+    fake.stop();
+}
+
 async fn grpc_health(server: &TestServer, service: &str) -> i32 {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_client::HealthClient;
@@ -500,6 +702,12 @@ on_both_databases_with!(fast_retries;
     a_booking_is_synced_and_its_reschedule_and_cancel_follow,
     calcom_down_during_50_bookings_then_back,
     two_replicas_never_sync_one_booking_twice,
+    calcom_bookings_remove_slots_after_the_time_to_live,
+    calcoms_webhook_about_askpros_own_booking_changes_nothing,
+);
+
+on_both_databases_with!(long_lived_busy_times;
+    a_calcom_webhook_refreshes_busy_times_at_once,
 );
 
 on_both_databases_with!(replicas_sync;

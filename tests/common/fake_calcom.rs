@@ -427,12 +427,31 @@ async fn list_bookings(
         return answer;
     }
     let after = query.get("afterCreatedAt").and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+    let after_start = query.get("afterStart").and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+    let before_end = query.get("beforeEnd").and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+    let statuses: Option<Vec<String>> = query.get("status").map(|s| s.split(',').map(str::to_owned).collect());
+    let now = Utc::now();
+    // Cal.com's status filter: upcoming/past (accepted, by time), unconfirmed (pending), cancelled.
+    let wanted = |b: &FakeBooking| {
+        statuses.as_ref().is_none_or(|wanted| {
+            let kind = match b.status.as_str() {
+                "cancelled" | "rejected" => "cancelled",
+                "pending" => "unconfirmed",
+                _ if b.end < now => "past",
+                _ => "upcoming",
+            };
+            wanted.iter().any(|w| w == kind)
+        })
+    };
     let take: usize = query.get("take").and_then(|s| s.parse().ok()).unwrap_or(100).min(250);
     let skip: usize = query.get("skip").and_then(|s| s.parse().ok()).unwrap_or(0);
     let bookings = data.lock().unwrap().bookings.clone();
     let matching: Vec<Value> = bookings
         .iter()
         .filter(|b| after.is_none_or(|a| b.created_at >= a))
+        .filter(|b| after_start.is_none_or(|a| b.start >= a))
+        .filter(|b| before_end.is_none_or(|e| b.end <= e))
+        .filter(|b| wanted(b))
         .skip(skip)
         .take(take)
         .map(FakeBooking::json)

@@ -1,11 +1,12 @@
 //! ListAvailableSlots: free slots of a service at a branch, in time order.
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use jiff::tz::TimeZone;
 use tonic::Request;
 use uuid::Uuid;
 
 use crate::access::tenant_of;
 use crate::api::AppState;
+use crate::calcom::Freshness;
 use crate::convert::{instant, timestamp};
 use crate::domain::ids::{BranchId, ServiceId, StaffId};
 use crate::domain::local_time::rfc3339_local;
@@ -76,7 +77,17 @@ pub async fn list(
         }
         staff_ids
     };
-    let calendars = calendar::load(&state.store, tenant, &config, &chosen, from, to, now).await?;
+    let mut calendars = calendar::load(&state.store, tenant, &config, &chosen, from, to, now).await?;
+    let (calcom_busy, freshness) = state
+        .calcom_busy
+        .of(&state.store, tenant, &config, &chosen, from - Duration::days(1), to + Duration::days(1))
+        .await?;
+    for calendar in &mut calendars {
+        if let Some(busy) = calcom_busy.get(&calendar.staff_id) {
+            calendar.busy.extend_from_slice(busy);
+            calendar.busy.sort_unstable();
+        }
+    }
 
     let branch_zone = time_zone(branch)?;
     let query = SlotQuery {
@@ -115,7 +126,17 @@ pub async fn list(
             .collect(),
         next_page_token,
         time_zone: zone_name,
+        external_calendar: external_calendar(freshness) as i32,
     })
+}
+
+fn external_calendar(freshness: Freshness) -> pb::ExternalCalendarState {
+    match freshness {
+        Freshness::NotInvolved => pb::ExternalCalendarState::Unspecified,
+        Freshness::Current => pb::ExternalCalendarState::Current,
+        Freshness::Stale => pb::ExternalCalendarState::Stale,
+        Freshness::Unavailable => pb::ExternalCalendarState::Unavailable,
+    }
 }
 
 /// A required range of at most 62 days, start before end.

@@ -154,6 +154,11 @@ async fn handle(
     };
     let tenant = TenantId(endpoint.tenant_id);
     let endpoint_id = InboundEndpointId(endpoint.id);
+    if provider == InboundProvider::Calcom {
+        // An authentic word from Cal.com: whatever it says, its busy times
+        // are read afresh for the next slot list.
+        state.calcom_busy.forget(tenant);
+    }
     match process(&state, tenant, endpoint_id, provider, &identity, &parsed).await {
         Ok(answer) => match answer.body {
             Some(body) => (answer.status, axum::Json(body)).into_response(),

@@ -144,6 +144,9 @@ pub struct Caches {
     pub day_loads: tokio::sync::Semaphore,
     /// Names this replica in its notices (random, never 0).
     replica: u64,
+    /// Wakes what warms caches outside the store (Cal.com's busy times)
+    /// when a warm-up is requested.
+    warm_requests: tokio::sync::Notify,
 }
 
 impl Caches {
@@ -175,11 +178,17 @@ impl Caches {
             ),
             day_loads: tokio::sync::Semaphore::new(1),
             replica: rand::random::<u64>().max(1),
+            warm_requests: tokio::sync::Notify::new(),
             switch,
         }
     }
 
     /// Whether the caches are used now: on, and hearing other replicas.
+    /// Completes at the next warm-up request heard from another process.
+    pub async fn warm_requested(&self) {
+        self.warm_requests.notified().await;
+    }
+
     pub fn is_active(&self) -> bool {
         self.switch.usable()
     }
@@ -324,6 +333,7 @@ pub async fn listen(store: super::Store) {
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) if notification.payload() == WARM_REQUEST => {
+                    caches.warm_requests.notify_waiters();
                     tokio::spawn(warm_up(store.clone()));
                 }
                 Ok(Some(notification)) => caches.hear(notification.payload()),

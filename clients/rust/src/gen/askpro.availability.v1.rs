@@ -335,6 +335,10 @@ pub struct ListAvailableSlotsResponse {
     /// The IANA time zone the local times are expressed in.
     #[prost(string, tag = "3")]
     pub time_zone: ::prost::alloc::string::String,
+    /// Whether the slots account for an external calendar (Cal.com) some of the
+    /// staff keep: UNSPECIFIED when none of them does.
+    #[prost(enumeration = "ExternalCalendarState", tag = "4")]
+    pub external_calendar: i32,
 }
 /// Request of HoldSlot.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -418,6 +422,47 @@ pub struct ReleaseHoldResponse {
     /// The hold in its final state (RELEASED, or EXPIRED or CONVERTED if it had already ended).
     #[prost(message, optional, tag = "1")]
     pub hold: ::core::option::Option<Hold>,
+}
+/// How current the external calendar (Cal.com) behind a slot list is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum ExternalCalendarState {
+    /// No staff member in the list keeps an external calendar.
+    Unspecified = 0,
+    /// Its busy times are current (read within the cache's time to live, and
+    /// again after every Cal.com webhook).
+    Current = 1,
+    /// It cannot be reached now: its busy times as last read were used. A slot
+    /// it took since may be offered; a booking of it still succeeds in AskPro
+    /// and is synced when it is back.
+    Stale = 2,
+    /// It cannot be reached and was never read: the slots rest on AskPro's own
+    /// bookings alone.
+    Unavailable = 3,
+}
+impl ExternalCalendarState {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "EXTERNAL_CALENDAR_STATE_UNSPECIFIED",
+            Self::Current => "EXTERNAL_CALENDAR_STATE_CURRENT",
+            Self::Stale => "EXTERNAL_CALENDAR_STATE_STALE",
+            Self::Unavailable => "EXTERNAL_CALENDAR_STATE_UNAVAILABLE",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "EXTERNAL_CALENDAR_STATE_UNSPECIFIED" => Some(Self::Unspecified),
+            "EXTERNAL_CALENDAR_STATE_CURRENT" => Some(Self::Current),
+            "EXTERNAL_CALENDAR_STATE_STALE" => Some(Self::Stale),
+            "EXTERNAL_CALENDAR_STATE_UNAVAILABLE" => Some(Self::Unavailable),
+            _ => None,
+        }
+    }
 }
 /// Generated client implementations.
 pub mod availability_service_client {

@@ -5,12 +5,24 @@ from askpro_client._gen.askpro.type.v1 import types_pb2 as _types_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ExternalCalendarState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXTERNAL_CALENDAR_STATE_UNSPECIFIED: _ClassVar[ExternalCalendarState]
+    EXTERNAL_CALENDAR_STATE_CURRENT: _ClassVar[ExternalCalendarState]
+    EXTERNAL_CALENDAR_STATE_STALE: _ClassVar[ExternalCalendarState]
+    EXTERNAL_CALENDAR_STATE_UNAVAILABLE: _ClassVar[ExternalCalendarState]
+EXTERNAL_CALENDAR_STATE_UNSPECIFIED: ExternalCalendarState
+EXTERNAL_CALENDAR_STATE_CURRENT: ExternalCalendarState
+EXTERNAL_CALENDAR_STATE_STALE: ExternalCalendarState
+EXTERNAL_CALENDAR_STATE_UNAVAILABLE: ExternalCalendarState
 
 class GetWorkingHoursRequest(_message.Message):
     __slots__ = ("staff_id",)
@@ -119,14 +131,16 @@ class ListAvailableSlotsRequest(_message.Message):
     def __init__(self, branch_id: _Optional[str] = ..., service_id: _Optional[str] = ..., staff_ids: _Optional[_Iterable[str]] = ..., time_range: _Optional[_Union[_types_pb2.TimeRange, _Mapping]] = ..., time_zone: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListAvailableSlotsResponse(_message.Message):
-    __slots__ = ("slots", "next_page_token", "time_zone")
+    __slots__ = ("slots", "next_page_token", "time_zone", "external_calendar")
     SLOTS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_CALENDAR_FIELD_NUMBER: _ClassVar[int]
     slots: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Slot]
     next_page_token: str
     time_zone: str
-    def __init__(self, slots: _Optional[_Iterable[_Union[_resources_pb2.Slot, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
+    external_calendar: ExternalCalendarState
+    def __init__(self, slots: _Optional[_Iterable[_Union[_resources_pb2.Slot, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., time_zone: _Optional[str] = ..., external_calendar: _Optional[_Union[ExternalCalendarState, str]] = ...) -> None: ...
 
 class HoldSlotRequest(_message.Message):
     __slots__ = ("request_id", "branch_id", "service_id", "staff_id", "start_time", "hold_key", "ttl")
