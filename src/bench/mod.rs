@@ -19,6 +19,7 @@
 //! seeded appointments go), `seed` (writing them), `ops` (the measured
 //! calls), `runner` (concurrency and percentiles), `usage` (what the server
 //! used), `server_process` (`--spawn-server`), `report` (output).
+mod calcom_stub;
 pub mod credentials;
 pub mod database;
 mod floor;
@@ -91,9 +92,15 @@ async fn run_on(config: Config, args: &BenchArgs, database: &BenchDatabase) -> a
         rate_limit_tenant_overrides: Default::default(),
         // No load balancer waits for the in-process server to leave.
         shutdown_delay_secs: 0,
+        // --calcom: the Cal.com stand-in listens on loopback.
+        webhook_allow_http_loopback: config.webhook_allow_http_loopback || args.calcom,
         ..config
     };
     // The two-replica variant: a second server on the same database.
+    anyhow::ensure!(
+        !args.calcom || (args.target.is_none() && !args.spawn_server),
+        "--calcom needs an in-process run (the stand-in Cal.com runs in this process)"
+    );
     let second = if args.replicas == 2 {
         anyhow::ensure!(
             args.target.is_none() && !args.spawn_server && database.url().starts_with("postgres"),
@@ -295,6 +302,11 @@ async fn seed_and_measure(
     let (fixture, seeding) = seed::seed(store, maker, size).await.context("seeding the bench tenant")?;
     eprintln!("seeded in {:.1} s (tenant {})", seeding.total.as_secs_f64(), fixture.tenant_id);
     let tenant = crate::domain::ids::TenantId(fixture.tenant_id);
+    if args.calcom {
+        let base_url = calcom_stub::start().await?;
+        calcom_stub::connect(store, tenant, &base_url, &fixture.staff_ids).await.context("linking staff to Cal.com")?;
+        eprintln!("every staff member linked to a Cal.com stand-in at {base_url}");
+    }
     let address = side.ready(store, tenant).await?;
     let usage = side.usage()?;
     let channels = connect(&address, concurrency.min(MAX_CHANNELS)).await?;

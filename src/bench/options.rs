@@ -58,6 +58,12 @@ pub struct BenchArgs {
     /// which always run. Omitted: every operation.
     #[arg(long, value_delimiter = ',', value_parser = parse_operation)]
     pub operations: Vec<Op>,
+    /// Link every staff member to a Cal.com stand-in on 127.0.0.1, so slot
+    /// lists include Cal.com's busy times: cached (warm; the configured
+    /// `calcom_busy_ttl_secs`) or, with ASKPRO_CALCOM_BUSY_TTL_SECS=0, read
+    /// from the stand-in on every call (cold). In-process runs only.
+    #[arg(long)]
+    pub calcom: bool,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,

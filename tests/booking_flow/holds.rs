@@ -40,16 +40,18 @@ async fn an_expired_hold_frees_its_slot_and_cannot_be_booked(server: &common::Te
     let s = Salon::open(server, "Salon Expiry").await;
     let day = BookingDay::berlin();
     let ten = day.at(10, 0);
+    // Three seconds: long enough that a loaded machine still lists slots
+    // before the hold expires.
     let request = av::HoldSlotRequest {
-        ttl: Some(prost_types::Duration { seconds: 1, nanos: 0 }),
+        ttl: Some(prost_types::Duration { seconds: 3, nanos: 0 }),
         ..s.hold_request(s.service(), s.staff(), ten, "call-1")
     };
-    let hold = s.try_hold(request).await.expect("hold for 1 s").into_inner().hold.unwrap();
+    let hold = s.try_hold(request).await.expect("hold for 3 s").into_inner().hold.unwrap();
     assert_eq!(hold.state, av::HoldState::Active as i32);
-    assert_eq!(elapsed(&hold.create_time, &hold.expire_time), 1.0);
+    assert_eq!(elapsed(&hold.create_time, &hold.expire_time), 3.0);
     assert!(!starts(&s.day_slots(s.service(), &[s.staff()], &day).await).contains(&ten));
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
 
     assert_eq!(s.get_hold(&hold.id).await.state, av::HoldState::Expired as i32);
     assert!(

@@ -239,6 +239,36 @@ async fn a_booking_is_synced_and_its_reschedule_and_cancel_follow(server: &TestS
     fake.stop();
 }
 
+async fn dropped_connections_500_429_and_401_are_retried_until_calcom_takes_the_booking(server: &TestServer) {
+    let salon = Salon::open(server, "Salon Flaky").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    fake.drop_connections(true);
+    let booked = salon.book(BookingDay::days_from_today("Europe/Berlin", 2).at(11, 0), &phone(21)).await;
+    eventually(Duration::from_secs(20), "a failed attempt is visible", || async {
+        let sync = sync_of(server, &salon, &booked.id).await;
+        sync.state == ig::SyncState::Pending as i32 && sync.attempt_count >= 1 && !sync.last_error.is_empty()
+    })
+    .await;
+    let sync = sync_of(server, &salon, &booked.id).await;
+    assert!(sync.last_error.contains("unreachable"), "{}", sync.last_error);
+    assert!(sync.next_attempt_time.is_some());
+    assert!(fake.bookings().is_empty());
+
+    // Back, but still failing a few times: a server error, the rate limit
+    // (with Retry-After), a refused key. Each is retried.
+    fake.retry_after(Some(1));
+    fake.fail_next(&[500, 429, 401]);
+    fake.drop_connections(false);
+    eventually(Duration::from_secs(40), "the booking is synced", || synced(server, &salon, &booked.id)).await;
+    let statuses: BTreeSet<u16> = fake.seen().iter().map(|s| s.status).collect();
+    assert!([500, 429, 401].iter().all(|s| statuses.contains(s)), "{statuses:?}");
+    assert_eq!(fake.bookings().len(), 1, "booked once");
+    let sync = sync_of(server, &salon, &booked.id).await;
+    assert_eq!((sync.attempt_count, sync.last_error.as_str()), (0, ""));
+    fake.stop();
+}
+
 async fn calcom_down_during_50_bookings_then_back(server: &TestServer) {
     let salon = Salon::open(server, "Salon Outage").await;
     let fake = FakeCalcom::start().await;
@@ -616,6 +646,40 @@ async fn calcoms_webhook_about_askpros_own_booking_changes_nothing(server: &Test
     assert_eq!(salon.get(&booked.id).await.status, askpro::proto::appointment::v1::AppointmentStatus::Cancelled as i32);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(fake.seen().iter().filter(|s| s.method == "POST").count(), posts_before, "no echo back to Cal.com");
+
+    // A booking made in Cal.com whose organizer AskPro knows only by the
+    // linked Cal.com user id (42), under another e-mail: mirrored for Anna.
+    let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let start = chrono::DateTime::from_timestamp(day.at(15, 0), 0).unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "triggerEvent": "BOOKING_CREATED", "createdAt": rfc(chrono::Utc::now()),
+        "payload": {
+            "title": "Haircut", "startTime": rfc(start), "endTime": rfc(start + chrono::TimeDelta::minutes(45)),
+            "organizer": {"id": 42, "name": "Anna", "email": "anna.private@cal.example", "timeZone": "Europe/Berlin"},
+            "attendees": [{"name": "Berta", "email": "berta@example.com", "timeZone": "Europe/Berlin",
+                           "phoneNumber": phone(12)}],
+            "uid": "calcom-side-1", "status": "ACCEPTED",
+        }
+    }))
+    .unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&body);
+    let signature = hex::encode(mac.finalize().into_bytes());
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Cal-Signature-256: {signature}\r\n\r\n",
+        endpoint.path,
+        server.addr,
+        body.len()
+    );
+    assert_eq!(common::http::http1(server.addr, &head, &body).await.status, 200);
+    let mirrored: Vec<_> = salon
+        .list(Default::default())
+        .await
+        .into_iter()
+        .filter(|a| a.external_booking_uid == "calcom-side-1")
+        .collect();
+    assert_eq!(mirrored.len(), 1);
+    assert_eq!(mirrored[0].staff_id, salon.staff());
     fake.stop();
 }
 
@@ -702,6 +766,7 @@ on_both_databases_with!(fast_retries;
     a_booking_is_synced_and_its_reschedule_and_cancel_follow,
     calcom_down_during_50_bookings_then_back,
     two_replicas_never_sync_one_booking_twice,
+    dropped_connections_500_429_and_401_are_retried_until_calcom_takes_the_booking,
     calcom_bookings_remove_slots_after_the_time_to_live,
     calcoms_webhook_about_askpros_own_booking_changes_nothing,
 );

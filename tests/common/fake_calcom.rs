@@ -85,6 +85,8 @@ struct Script {
     /// Wait this long before answering (after applying a booking change).
     delay: Duration,
     retry_after_secs: Option<u64>,
+    /// Close every new connection before reading a byte.
+    drop_connections: bool,
 }
 
 #[derive(Default)]
@@ -141,8 +143,14 @@ impl FakeCalcom {
             .route("/v2/bookings/{uid}/cancel", post(cancel_booking))
             .route("/v2/bookings/{uid}/reschedule", post(reschedule_booking))
             .with_state(data.clone());
+        // One request per connection, so dropping new connections stops every call.
+        let app = app.layer(axum::middleware::map_response(|mut response: Response| async move {
+            response.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+            response
+        }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake Cal.com");
         let addr = listener.local_addr().expect("address");
+        let listener = Dropping { inner: listener, data: data.clone() };
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -155,6 +163,11 @@ impl FakeCalcom {
 
     fn with<T>(&self, f: impl FnOnce(&mut Data) -> T) -> T {
         f(&mut self.data.lock().unwrap())
+    }
+
+    /// New connections are closed at once (no HTTP answer) until told otherwise.
+    pub fn drop_connections(&self, dropping: bool) {
+        self.with(|d| d.script.drop_connections = dropping);
     }
 
     /// Every request answers `status` until `up()`.
@@ -227,6 +240,32 @@ impl FakeCalcom {
 
     pub fn stop(&self) {
         self.task.abort();
+    }
+}
+
+/// The fake's listener: closes new connections while told to.
+struct Dropping {
+    inner: tokio::net::TcpListener,
+    data: Arc<Mutex<Data>>,
+}
+
+impl axum::serve::Listener for Dropping {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.inner.accept().await else { continue };
+            if self.data.lock().unwrap().script.drop_connections {
+                drop(stream);
+                continue;
+            }
+            return (stream, addr);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
     }
 }
 

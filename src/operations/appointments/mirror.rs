@@ -3,8 +3,10 @@
 //! slots through the same slot claims as every appointment. Runs inside the
 //! inbound webhook's transaction, next to its inbox row.
 //!
-//! Mapping (see InboundProvider in the webhook contract): staff = the live
-//! staff member whose e-mail equals the organizer's (case-insensitive);
+//! Mapping (see InboundProvider in the webhook contract): staff = the one
+//! linked to the organizer's Cal.com user id or e-mail (IntegrationService),
+//! else the live staff member whose e-mail equals the organizer's
+//! (case-insensitive);
 //! service = one they offer whose duration equals the booking's length, else
 //! the first they offer; branch = the staff member's; customer = found or
 //! created by the first attendee's phone number, read in the branch's
@@ -18,7 +20,7 @@ use uuid::Uuid;
 
 use super::{NewAppointment, Origin, cancel_in, claim_time, move_to, record_new, status_of};
 use crate::domain::appointment::{Source, Status};
-use crate::domain::ids::{BranchId, ServiceId};
+use crate::domain::ids::{BranchId, ServiceId, StaffId};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::validate::{RegionCode, optional_email};
 use crate::error::{Error, Result};
@@ -139,7 +141,7 @@ async fn create(
     status: Status,
     at: DateTime<Utc>,
 ) -> Result<MirrorOutcome> {
-    let Some(member) = staff::find_by_email(tx, &booking.organizer.email).await? else {
+    let Some(member) = organizer_staff(tx, booking).await? else {
         return Ok(rejected("no staff member has the organizer's e-mail address"));
     };
     let Some(service) = service_for(tx, &member.service_ids, booking).await? else {
@@ -221,6 +223,26 @@ async fn cancel(
     let reason = truncated(booking.cancellation_reason.as_deref().unwrap_or("cancelled in Cal.com"), MAX_CANCEL_REASON);
     cancel_in(ops, tx, &current, reason, Origin::Calcom, at).await?;
     Ok(MirrorOutcome::Applied { appointment_id: current.id, customer_id: current.customer_id })
+}
+
+/// The staff member the organizer is: linked to Cal.com by the organizer's
+/// user id, else by the link's Cal.com e-mail, else the one whose own
+/// e-mail is the organizer's.
+async fn organizer_staff(tx: &TenantTx, booking: &CalComBooking) -> Result<Option<staff::StaffMember>> {
+    let organizer = &booking.organizer;
+    let links = calcom::links(tx).await?;
+    let linked =
+        links.iter().find(|l| organizer.id.is_some_and(|id| id != 0 && l.calcom_user_id == id)).or_else(|| {
+            links.iter().find(|l| !l.calcom_email.is_empty() && l.calcom_email.eq_ignore_ascii_case(&organizer.email))
+        });
+    if let Some(link) = linked {
+        match staff::get(tx, StaffId(link.staff_id)).await {
+            Ok(member) => return Ok(Some(member)),
+            Err(Error::NotFound { .. }) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    staff::find_by_email(tx, &organizer.email).await
 }
 
 /// The live service (of those offered) lasting as long as the booking, else the first.

@@ -83,6 +83,8 @@ pub struct CalComAttendee {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalComOrganizer {
+    /// The Cal.com user id, when the payload carries it.
+    pub id: Option<i64>,
     pub name: String,
     pub email: String,
     pub time_zone: String,
@@ -121,6 +123,7 @@ pub fn parse_calcom(body: &[u8]) -> Result<CalComEvent, PayloadError> {
     }
     let o = p.object("organizer")?;
     let organizer = CalComOrganizer {
+        id: o.opt_i64("id")?,
         name: o.string_or_empty("name")?.to_owned(),
         email: o.string("email")?.to_owned(),
         time_zone: o.string("timeZone")?.to_owned(),

@@ -239,8 +239,11 @@ pub enum InboundProvider {
     /// Booking events (BOOKING_CREATED,
     /// BOOKING_REQUESTED, BOOKING_RESCHEDULED, BOOKING_CANCELLED) are mirrored into
     /// appointments with source CALCOM, matched by booking uid; other triggers are IGNORED.
-    /// A new booking maps to: staff = the live staff member whose email equals
-    /// the organizer's (case-insensitive); service = one they offer whose
+    /// A new booking maps to: staff = the one a Cal.com connection links to the
+    /// organizer's Cal.com user id or e-mail (askpro.integration.v1), else the
+    /// live staff member whose email equals the organizer's (case-insensitive);
+    /// a booking AskPro made itself (its metadata names the appointment) is
+    /// IGNORED; service = one they offer whose
     /// duration equals the booking's length, else the first they offer; branch =
     /// the staff member's; customer = found or created by the first attendee's
     /// phone number, read in the branch's region. A booking without an attendee
