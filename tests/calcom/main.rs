@@ -494,6 +494,33 @@ async fn calcom_bookings_remove_slots_after_the_time_to_live(server: &TestServer
     fake.stop();
 }
 
+async fn a_starting_replica_warms_calcom_busy_times(server: &TestServer) {
+    use askpro::proto::availability::v1::ExternalCalendarState as Freshness;
+    let salon = Salon::open(server, "Salon Warm").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    let reads = || fake.seen().iter().filter(|s| s.path == "/v2/bookings" && s.method == "GET").count();
+    let before = reads();
+    let replica = server.second_replica_with(long_lived_busy_times).await;
+    eventually(Duration::from_secs(10), "the replica read Cal.com's bookings at start", || async { reads() > before })
+        .await;
+    let warmed = reads();
+    // A slot list through the replica is answered from what it warmed.
+    let day = BookingDay::days_from_today("Europe/Berlin", 2);
+    let request = salon.slots_request(salon.service(), &[salon.staff()], day.start(), day.end());
+    let response = askpro::proto::availability::v1::availability_service_client::AvailabilityServiceClient::new(
+        replica.channel.clone(),
+    )
+    .list_available_slots(authed(request, salon.agent()))
+    .await
+    .expect("list slots on the replica")
+    .into_inner();
+    assert_eq!(response.external_calendar, Freshness::Current as i32);
+    assert_eq!(reads(), warmed, "no read of Cal.com for a warmed tenant");
+    replica.stop().await;
+    fake.stop();
+}
+
 /// Busy times live long here: only a webhook can refresh them in time.
 fn long_lived_busy_times(config: &mut Config) {
     fast_retries(config);
@@ -773,6 +800,7 @@ on_both_databases_with!(fast_retries;
 
 on_both_databases_with!(long_lived_busy_times;
     a_calcom_webhook_refreshes_busy_times_at_once,
+    a_starting_replica_warms_calcom_busy_times,
 );
 
 on_both_databases_with!(replicas_sync;
