@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::{CalcomClient, Connection, wire};
 use crate::domain::ids::TenantId;
 use crate::error::Result;
-use crate::store::{Store, TenantConfig, calcom, staff};
+use crate::store::{Store, TenantConfig, calcom};
 
 /// What the Cal.com part of an answer rests on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,9 +104,18 @@ impl BusyTimes {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> std::result::Result<Arc<BusyByStaff>, crate::error::Error> {
+        // The window only grows: the coming `days` (from yesterday, which
+        // a slot list's widened window reaches back to), what was asked,
+        // and what the entry covered before; so every later question
+        // within it is a hit until the time to live runs out.
         let now = Utc::now();
-        let window_from = from.min(now - TimeDelta::hours(1));
-        let window_to = to.max(now + TimeDelta::days(self.days));
+        let previous = self.lock().get(&tenant).map(|entry| (entry.from, entry.to));
+        let mut window_from = from.min(now - TimeDelta::days(2));
+        let mut window_to = to.max(now + TimeDelta::days(self.days + 1));
+        if let Some((before_from, before_to)) = previous {
+            window_from = window_from.min(before_from);
+            window_to = window_to.max(before_to);
+        }
         let Some((connection, staff_ids)) = account_staff(store, tenant).await? else {
             return Ok(Arc::default());
         };
@@ -171,22 +180,7 @@ async fn account_staff(store: &Store, tenant: TenantId) -> Result<Option<(Connec
     store
         .read_with(tenant, async |tx| {
             let Some(row) = calcom::connection(tx).await? else { return Ok(None) };
-            let mut ids = Vec::new();
-            for link in calcom::links(tx).await? {
-                let email = if link.calcom_email.is_empty() {
-                    staff::get(tx, crate::domain::ids::StaffId(link.staff_id)).await?.row.email
-                } else {
-                    link.calcom_email.clone()
-                };
-                let is_account = if link.calcom_user_id != 0 {
-                    link.calcom_user_id == row.account_user_id
-                } else {
-                    !email.is_empty() && email.eq_ignore_ascii_case(&row.account_email)
-                };
-                if is_account {
-                    ids.push(link.staff_id);
-                }
-            }
+            let ids = calcom::staff_of_account(tx, row.account_user_id, &row.account_email).await?;
             let connection = Connection::new(tenant, &row.base_url, SecretString::from(row.api_key));
             Ok(Some((connection, ids)))
         })

@@ -35,6 +35,15 @@ pub enum CalcomError {
     CircuitOpen { retry_after: Duration },
 }
 
+/// A Cal.com failure as the service's error: UNAVAILABLE naming Cal.com,
+/// with how it failed and when to retry.
+impl From<CalcomError> for crate::error::Error {
+    fn from(err: CalcomError) -> Self {
+        let retry_after = err.retry_after().unwrap_or(Duration::from_secs(1));
+        crate::error::Error::Upstream { dependency: "Cal.com", message: err.to_string(), retry_after }
+    }
+}
+
 impl CalcomError {
     /// Whether the same request may succeed later.
     pub fn is_transient(&self) -> bool {

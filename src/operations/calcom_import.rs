@@ -81,10 +81,10 @@ pub async fn import(store: &Store, client: &CalcomClient, tenant: TenantId) -> R
         match client.event_type_for_import(&connection, id).await {
             Ok(event_type) => event_types.push(Ok(event_type)),
             Err(CalcomError::NotFound { .. }) => event_types.push(Err(id)),
-            Err(err) => return Err(upstream(err)),
+            Err(err) => return Err(err.into()),
         }
     }
-    let schedules = client.schedules(&connection).await.map_err(upstream)?;
+    let schedules = client.schedules(&connection).await?;
     let schedule = schedules.iter().find(|s| s.is_default).or(schedules.first()).cloned();
     let read = FromCalcom {
         links,
@@ -98,11 +98,6 @@ pub async fn import(store: &Store, client: &CalcomClient, tenant: TenantId) -> R
         tracing::info!(%tenant, changes = changes.len(), "Cal.com import changed AskPro");
     }
     Ok(changes)
-}
-
-fn upstream(err: CalcomError) -> Error {
-    let retry_after = err.retry_after().unwrap_or(std::time::Duration::from_secs(1));
-    Error::Upstream { dependency: "Cal.com", message: err.to_string(), retry_after }
 }
 
 async fn apply(tx: &TenantTx, read: &FromCalcom) -> Result<Vec<Change>> {
@@ -121,29 +116,13 @@ async fn apply(tx: &TenantTx, read: &FromCalcom) -> Result<Vec<Change>> {
     }
     match &read.schedule {
         Some(schedule) => {
-            for link in &read.links {
-                if links_account(tx, link, read).await? {
-                    import_schedule(tx, link.staff_id, schedule, &mut changes).await?;
-                }
+            for staff_id in calcom::staff_of_account(tx, read.account_user_id, &read.account_email).await? {
+                import_schedule(tx, staff_id, schedule, &mut changes).await?;
             }
         }
         None => changes.push(Change::new(ChangeKind::Skipped, None, "the Cal.com account has no schedule")),
     }
     Ok(changes)
-}
-
-/// Whether the link's staff member is the Cal.com account the key belongs
-/// to (whose schedule the key reads): by user id, else by e-mail.
-async fn links_account(tx: &TenantTx, link: &calcom_staff_link::Model, read: &FromCalcom) -> Result<bool> {
-    if link.calcom_user_id != 0 {
-        return Ok(link.calcom_user_id == read.account_user_id);
-    }
-    let email = if link.calcom_email.is_empty() {
-        staff::get(tx, StaffId(link.staff_id)).await?.row.email
-    } else {
-        link.calcom_email.clone()
-    };
-    Ok(!email.is_empty() && email.eq_ignore_ascii_case(&read.account_email))
 }
 
 /// The service the event type stands for: created, or updated to agree;

@@ -114,6 +114,29 @@ pub async fn delete(tx: &TenantTx) -> Result<()> {
     Ok(())
 }
 
+/// The staff linked to the Cal.com account a key belongs to (whose schedule
+/// and bookings that key reads): by the link's user id, else by its e-mail
+/// (the link's own, or the staff member's).
+pub async fn staff_of_account(tx: &TenantTx, account_user_id: i64, account_email: &str) -> Result<Vec<Uuid>> {
+    let mut ids = Vec::new();
+    for link in links(tx).await? {
+        let is_account = if link.calcom_user_id != 0 {
+            link.calcom_user_id == account_user_id
+        } else {
+            let email = if link.calcom_email.is_empty() {
+                super::staff::get(tx, crate::domain::ids::StaffId(link.staff_id)).await?.row.email
+            } else {
+                link.calcom_email
+            };
+            !email.is_empty() && email.eq_ignore_ascii_case(account_email)
+        };
+        if is_account {
+            ids.push(link.staff_id);
+        }
+    }
+    Ok(ids)
+}
+
 /// The connection of `tenant` for the worker (platform transaction).
 pub async fn connection_of(tx: &PlatformTx, tenant: Uuid) -> Result<Option<(connection::Model, Vec<link::Model>)>> {
     let Some(row) = connection::Entity::find_by_id(tenant).one(tx.conn()).await? else { return Ok(None) };

@@ -527,14 +527,12 @@ fn long_lived_busy_times(config: &mut Config) {
     config.calcom_busy_ttl_secs = 3600;
 }
 
-async fn a_calcom_webhook_refreshes_busy_times_at_once(server: &TestServer) {
+const WEBHOOK_SECRET: &str = "calcom-webhook-secret";
+
+/// An inbound endpoint of provider CALCOM for the salon.
+async fn calcom_endpoint(server: &TestServer, salon: &Salon) -> askpro::proto::webhook::v1::InboundEndpoint {
     use askpro::proto::webhook::v1 as wh;
-    use hmac::Mac;
-    let salon = Salon::open(server, "Salon Hook").await;
-    let fake = FakeCalcom::start().await;
-    connect(server, &salon, &fake).await;
-    let secret = "calcom-webhook-secret";
-    let endpoint = server
+    server
         .webhooks()
         .create_inbound_endpoint(authed(
             wh::CreateInboundEndpointRequest {
@@ -544,7 +542,7 @@ async fn a_calcom_webhook_refreshes_busy_times_at_once(server: &TestServer) {
                     display_name: "Cal.com".into(),
                     ..Default::default()
                 }),
-                secret: secret.into(),
+                secret: WEBHOOK_SECRET.into(),
             },
             salon.admin(),
         ))
@@ -552,7 +550,33 @@ async fn a_calcom_webhook_refreshes_busy_times_at_once(server: &TestServer) {
         .expect("inbound endpoint")
         .into_inner()
         .endpoint
-        .unwrap();
+        .unwrap()
+}
+
+/// POSTs a Cal.com webhook body, signed as Cal.com signs it; the HTTP status.
+async fn post_calcom(server: &TestServer, path: &str, body: &serde_json::Value) -> u16 {
+    use hmac::Mac;
+    let body = serde_json::to_vec(body).unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(&body);
+    let signature = hex::encode(mac.finalize().into_bytes());
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Cal-Signature-256: {signature}\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    common::http::http1(server.addr, &head, &body).await.status
+}
+
+fn rfc(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+async fn a_calcom_webhook_refreshes_busy_times_at_once(server: &TestServer) {
+    let salon = Salon::open(server, "Salon Hook").await;
+    let fake = FakeCalcom::start().await;
+    connect(server, &salon, &fake).await;
+    let endpoint = calcom_endpoint(server, &salon).await;
     let day = BookingDay::days_from_today("Europe/Berlin", 2);
     assert!(slot_list(&salon, &day).await.0.contains(&day.at(16, 0)), "cached now, for an hour");
     let start = chrono::DateTime::from_timestamp(day.at(16, 0), 0).unwrap();
@@ -561,8 +585,7 @@ async fn a_calcom_webhook_refreshes_busy_times_at_once(server: &TestServer) {
 
     // Cal.com's webhook (its attendee has no phone number, so AskPro cannot
     // mirror it as an appointment): the busy times are read again anyway.
-    let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let body = serde_json::to_vec(&serde_json::json!({
+    let body = serde_json::json!({
         "triggerEvent": "BOOKING_CREATED",
         "createdAt": rfc(chrono::Utc::now()),
         "payload": {
@@ -571,18 +594,8 @@ async fn a_calcom_webhook_refreshes_busy_times_at_once(server: &TestServer) {
             "attendees": [{"name": "Walk-in", "email": "walk-in@example.com", "timeZone": "Europe/Berlin"}],
             "uid": uid, "status": "ACCEPTED",
         }
-    }))
-    .unwrap();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(&body);
-    let signature = hex::encode(mac.finalize().into_bytes());
-    let head = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Cal-Signature-256: {signature}\r\n\r\n",
-        endpoint.path,
-        server.addr,
-        body.len()
-    );
-    assert_eq!(common::http::http1(server.addr, &head, &body).await.status, 200);
+    });
+    assert_eq!(post_calcom(server, &endpoint.path, &body).await, 200);
     let (starts, _) = slot_list(&salon, &day).await;
     assert!(!starts.contains(&day.at(16, 0)), "{starts:?}");
     fake.stop();
@@ -590,38 +603,17 @@ async fn a_calcom_webhook_refreshes_busy_times_at_once(server: &TestServer) {
 
 async fn calcoms_webhook_about_askpros_own_booking_changes_nothing(server: &TestServer) {
     use askpro::proto::webhook::v1 as wh;
-    use hmac::Mac;
     let salon = Salon::open(server, "Salon Echo").await;
     salon.give_staff_email("anna@salon.example").await;
     let fake = FakeCalcom::start().await;
     connect(server, &salon, &fake).await;
-    let secret = "calcom-webhook-secret";
-    let endpoint = server
-        .webhooks()
-        .create_inbound_endpoint(authed(
-            wh::CreateInboundEndpointRequest {
-                request_id: common::request_id(),
-                endpoint: Some(wh::InboundEndpoint {
-                    provider: wh::InboundProvider::Calcom as i32,
-                    display_name: "Cal.com".into(),
-                    ..Default::default()
-                }),
-                secret: secret.into(),
-            },
-            salon.admin(),
-        ))
-        .await
-        .expect("inbound endpoint")
-        .into_inner()
-        .endpoint
-        .unwrap();
+    let endpoint = calcom_endpoint(server, &salon).await;
     let day = BookingDay::days_from_today("Europe/Berlin", 2);
     let booked = salon.book(day.at(9, 0), &phone(11)).await;
     eventually(Duration::from_secs(20), "the booking is synced", || synced(server, &salon, &booked.id)).await;
     let copy = fake.bookings()[0].clone();
 
     let post = |trigger: &'static str, with_metadata: bool| {
-        let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let mut payload = serde_json::json!({
             "title": "Haircut", "startTime": rfc(copy.start), "endTime": rfc(copy.end),
             "organizer": {"name": "Anna", "email": "anna@salon.example", "timeZone": "Europe/Berlin"},
@@ -631,20 +623,10 @@ async fn calcoms_webhook_about_askpros_own_booking_changes_nothing(server: &Test
         if with_metadata {
             payload["metadata"] = serde_json::json!({"askproAppointmentId": booked.id});
         }
-        let body = serde_json::to_vec(&serde_json::json!({
-            "triggerEvent": trigger, "createdAt": rfc(chrono::Utc::now()), "payload": payload,
-        }))
-        .unwrap();
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(&body);
-        let signature = hex::encode(mac.finalize().into_bytes());
-        let head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Cal-Signature-256: {signature}\r\n\r\n",
-            endpoint.path,
-            server.addr,
-            body.len()
-        );
-        async move { common::http::http1(server.addr, &head, &body).await.status }
+        let body =
+            serde_json::json!({"triggerEvent": trigger, "createdAt": rfc(chrono::Utc::now()), "payload": payload});
+        let path = endpoint.path.clone();
+        async move { post_calcom(server, &path, &body).await }
     };
     // The echo of AskPro's own booking, recognised by its metadata and by its uid.
     assert_eq!(post("BOOKING_CREATED", true).await, 200);
@@ -676,9 +658,8 @@ async fn calcoms_webhook_about_askpros_own_booking_changes_nothing(server: &Test
 
     // A booking made in Cal.com whose organizer AskPro knows only by the
     // linked Cal.com user id (42), under another e-mail: mirrored for Anna.
-    let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let start = chrono::DateTime::from_timestamp(day.at(15, 0), 0).unwrap();
-    let body = serde_json::to_vec(&serde_json::json!({
+    let body = serde_json::json!({
         "triggerEvent": "BOOKING_CREATED", "createdAt": rfc(chrono::Utc::now()),
         "payload": {
             "title": "Haircut", "startTime": rfc(start), "endTime": rfc(start + chrono::TimeDelta::minutes(45)),
@@ -687,18 +668,8 @@ async fn calcoms_webhook_about_askpros_own_booking_changes_nothing(server: &Test
                            "phoneNumber": phone(12)}],
             "uid": "calcom-side-1", "status": "ACCEPTED",
         }
-    }))
-    .unwrap();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(&body);
-    let signature = hex::encode(mac.finalize().into_bytes());
-    let head = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Cal-Signature-256: {signature}\r\n\r\n",
-        endpoint.path,
-        server.addr,
-        body.len()
-    );
-    assert_eq!(common::http::http1(server.addr, &head, &body).await.status, 200);
+    });
+    assert_eq!(post_calcom(server, &endpoint.path, &body).await, 200);
     let mirrored: Vec<_> = salon
         .list(Default::default())
         .await

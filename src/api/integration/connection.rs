@@ -13,7 +13,6 @@ use secrecy::{ExposeSecret, SecretString};
 use tonic::Request;
 use uuid::Uuid;
 
-use super::unavailable;
 use crate::access::tenant_of;
 use crate::api::AppState;
 use crate::calcom::{CalcomError, Connection, DEFAULT_BASE_URL};
@@ -85,7 +84,7 @@ pub async fn connect(
         CalcomError::NotFound { .. } => {
             Error::invalid("connection.base_url", "has no Cal.com API v2 (GET /v2/me answered 404)")
         }
-        other => unavailable(other),
+        other => Error::from(other),
     })?;
     let lengths = event_type_lengths(state, &connection, &links).await?;
 
@@ -236,7 +235,7 @@ async fn event_type_lengths(
                 format!("connection.staff_links[{i}].event_type_id"),
                 format!("Cal.com has no event type {} this key may book", link.event_type_id),
             ),
-            other => unavailable(other),
+            other => Error::from(other),
         })?;
         lengths.insert(link.event_type_id, event_type.length_in_minutes);
     }

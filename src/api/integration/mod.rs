@@ -11,8 +11,7 @@ mod syncs;
 use tonic::{Request, Response, Status};
 
 use super::AppState;
-use crate::calcom::CalcomError;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::proto::integration::v1::integration_service_server::IntegrationService;
 use crate::proto::integration::v1::*;
 
@@ -29,13 +28,6 @@ impl IntegrationApi {
 /// Wraps a handler result into a tonic response, mapping the error once.
 fn respond<T>(result: Result<T>) -> Result<Response<T>, Status> {
     result.map(Response::new).map_err(Status::from)
-}
-
-/// A Cal.com failure during a call: UNAVAILABLE with what went wrong, and
-/// when to retry.
-fn unavailable(err: CalcomError) -> Error {
-    let retry_after = err.retry_after().unwrap_or(std::time::Duration::from_secs(1));
-    Error::Upstream { dependency: "Cal.com", message: err.to_string(), retry_after }
 }
 
 #[tonic::async_trait]
