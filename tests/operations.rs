@@ -455,3 +455,54 @@ async fn bench_with_a_spawned_server_reports_the_servers_own_usage() {
     let port: u16 = address.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the server at {address} still answers");
 }
+
+// ---------------------------------------------------------------------------
+// f. bench --calcom
+
+/// The bench's ListAvailableSlots over a small tenant; items per call and the report.
+async fn slots_bench(workdir: &Workdir, calcom: bool) -> (f64, serde_json::Value) {
+    let mut args = vec![
+        "bench",
+        "--json",
+        "--staff",
+        "2",
+        "--customers",
+        "20",
+        "--appointments",
+        "0",
+        "--concurrency",
+        "2",
+        "--duration-secs",
+        "1",
+        "--warmup-secs",
+        "0",
+        "--operations",
+        "ListAvailableSlots",
+    ];
+    if calcom {
+        args.push("--calcom");
+    }
+    let done = workdir.run(&args, "bench").await;
+    assert!(done.status.success(), "bench: {}\n{}", done.status, done.stderr);
+    let report: serde_json::Value = serde_json::from_str(&done.stdout).expect("one JSON report");
+    let slots = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["operation"] == "ListAvailableSlots")
+        .expect("ListAvailableSlots is reported")["measurement"]
+        .clone();
+    assert!(slots["calls"].as_u64().expect("calls") > 0, "{slots}");
+    assert_eq!(slots["errors"], serde_json::json!({}), "{slots}");
+    (slots["items_per_call"].as_f64().expect("items per call"), slots)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_with_calcom_lists_slots_without_the_calcom_bookings() {
+    let workdir = Workdir::new();
+    let (plain, _) = slots_bench(&workdir, false).await;
+    let (linked, measured) = slots_bench(&workdir, true).await;
+    // The stand-in's three one-hour bookings a day leave the lists.
+    assert!(linked < plain, "with Cal.com {linked} slots a call, without {plain}: {measured}");
+    assert!(linked > 0.0, "{measured}");
+}

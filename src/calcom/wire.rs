@@ -16,8 +16,9 @@ pub const BOOKINGS_VERSION: &str = "2024-08-13";
 
 /// The metadata key naming the AskPro appointment a booking copies: how a
 /// retry finds a booking an earlier attempt made, and how the inbound mirror
-/// recognises AskPro's own bookings in Cal.com's webhooks.
-pub const APPOINTMENT_METADATA_KEY: &str = "askproAppointmentId";
+/// recognises AskPro's own bookings in Cal.com's webhooks (whose parser,
+/// built also into the fuzz crate, defines it).
+pub use crate::webhooks::payload::APPOINTMENT_METADATA_KEY;
 
 /// Every success body: `{"status": "success", "data": ...}`.
 #[derive(Debug, Deserialize)]

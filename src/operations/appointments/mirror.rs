@@ -111,7 +111,7 @@ pub async fn mirror_calcom(
 /// The appointment AskPro copied into Cal.com as this booking: named by the
 /// booking's metadata, or known by its uid from the sync queue.
 async fn own_booking(tx: &TenantTx, booking: &CalComBooking) -> Result<Option<Uuid>> {
-    if let Some(id) = booking.askpro_appointment_id {
+    if let Some(id) = booking.askpro_appointment_id.as_deref().and_then(|id| Uuid::try_parse(id).ok()) {
         match appointments::get(tx, id).await {
             Ok(row) => return Ok(Some(row.id)),
             Err(Error::NotFound { .. }) => {}

@@ -4,6 +4,10 @@ use chrono::{DateTime, Utc};
 use super::PayloadError;
 use super::fields::{Fields, parse_json};
 
+/// The metadata key naming the AskPro appointment a Cal.com booking copies
+/// (AskPro sets it on the bookings it makes; see `calcom::wire`).
+pub const APPOINTMENT_METADATA_KEY: &str = "askproAppointmentId";
+
 /// A Cal.com webhook: `{triggerEvent, createdAt, payload}`.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant, reason = "one short-lived value per request; a Box would buy nothing")]
@@ -60,8 +64,8 @@ pub struct CalComBooking {
     /// E.g. "ACCEPTED", "PENDING", "CANCELLED".
     pub status: Option<String>,
     /// The AskPro appointment this booking copies (`metadata.askproAppointmentId`,
-    /// set when AskPro made the booking): the webhook is AskPro's own echo.
-    pub askpro_appointment_id: Option<uuid::Uuid>,
+    /// set when AskPro made the booking), as sent: the webhook is AskPro's own echo.
+    pub askpro_appointment_id: Option<String>,
 }
 
 impl CalComBooking {
@@ -142,8 +146,9 @@ pub fn parse_calcom(body: &[u8]) -> Result<CalComEvent, PayloadError> {
         status: p.opt_string("status")?.map(str::to_owned),
         askpro_appointment_id: p
             .get("metadata")
-            .and_then(|m| m.get(crate::calcom::wire::APPOINTMENT_METADATA_KEY))
-            .and_then(|id| id.as_str()?.parse().ok()),
+            .and_then(|m| m.get(APPOINTMENT_METADATA_KEY))
+            .and_then(|id| id.as_str())
+            .map(|id| id.chars().take(64).collect()),
     };
     Ok(CalComEvent::Booking { trigger, created_at, booking })
 }
