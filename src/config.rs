@@ -153,6 +153,15 @@ pub struct Config {
     pub calcom_busy_ttl_secs: u64,
     /// How many days ahead Cal.com's busy times are read and kept.
     pub calcom_busy_days: u32,
+    /// The longest a hold may live from its creation, however often
+    /// ExtendHold is called: an extension past it answers RESOURCE_EXHAUSTED.
+    pub hold_max_lifetime_secs: u64,
+    /// Live holds one hold key (one call) may have at once.
+    pub hold_limit_per_hold_key: u32,
+    /// Live holds made with one API key at once.
+    pub hold_limit_per_api_key: u32,
+    /// Live holds in one tenant at once.
+    pub hold_limit_per_tenant: u32,
 }
 
 impl Default for Config {
@@ -196,6 +205,10 @@ impl Default for Config {
             calcom_import_interval_secs: 6 * 3600,
             calcom_busy_ttl_secs: 120,
             calcom_busy_days: 14,
+            hold_max_lifetime_secs: 3600,
+            hold_limit_per_hold_key: 5,
+            hold_limit_per_api_key: 200,
+            hold_limit_per_tenant: 500,
         }
     }
 }

@@ -88,6 +88,11 @@ pub enum Error {
     /// "tenant").
     #[error("rate limit of the {limit} exceeded")]
     RateLimited { limit: &'static str, retry_after: Duration },
+    /// A cap on what one caller may keep at once is reached (live holds of a
+    /// hold key, an API key or a tenant; a hold's total lifetime): `reason`
+    /// is the ErrorInfo reason, `subject` what is capped, `limit` the cap.
+    #[error("{message}")]
+    LimitReached { reason: &'static str, subject: &'static str, limit: u64, message: String },
     /// The server runs as many calls as it may; another replica, or this one
     /// a moment later, can take the call.
     #[error("server overloaded")]
@@ -334,6 +339,16 @@ impl From<Error> for Status {
                     format!("rate limit of the {limit} exceeded; retry in {} ms", retry_after.as_millis()),
                     details,
                 )
+            }
+            Error::LimitReached { reason, subject, limit, message } => {
+                let metadata = std::collections::HashMap::from([
+                    ("subject".to_owned(), subject.to_owned()),
+                    ("limit".to_owned(), limit.to_string()),
+                ]);
+                let mut details = ErrorDetails::new();
+                details.set_error_info(reason, ERROR_DOMAIN, metadata);
+                details.add_quota_failure_violation(subject, message.clone());
+                Status::with_error_details(Code::ResourceExhausted, message, details)
             }
             Error::Overloaded => {
                 let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(200)));

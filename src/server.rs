@@ -46,7 +46,8 @@ pub async fn prepare(config: Config) -> Result<AppState> {
     let store = Store::connect(&config).await?;
     store.migrate().await?;
     tokio::task::spawn_blocking(crate::domain::phone::warm_up).await.map_err(Error::internal)?;
-    let ops = crate::operations::Operations::new(store.clone());
+    let hold_limits = crate::operations::holds::HoldLimits::from_config(&config);
+    let ops = crate::operations::Operations::new(store.clone(), hold_limits);
     let keys = ApiKeyCache::new(Duration::from_secs(config.api_key_cache_secs));
     let breakers = crate::calcom::Breakers::new(
         config.calcom_breaker_failures,

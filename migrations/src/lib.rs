@@ -13,6 +13,7 @@ mod m20261124_000004_webhooks;
 mod m20261206_000005_claims_by_end;
 mod m20261207_000006_customer_overlap;
 mod m20261207_000007_calcom;
+mod m20261207_000008_hold_limits;
 pub mod sql;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_claims_by_end::Migration),
             Box::new(m20261207_000006_customer_overlap::Migration),
             Box::new(m20261207_000007_calcom::Migration),
+            Box::new(m20261207_000008_hold_limits::Migration),
         ]
     }
 }

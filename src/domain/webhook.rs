@@ -216,12 +216,14 @@ impl InboundEventStatus {
 /// A URL events may be POSTed to.
 ///
 /// Checked here: https (http only for a loopback host, and only when the
-/// server allows it), at most 2048 characters, and no IP literal that is
-/// private (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), link-local
-/// (169.254/16, fe80::/10), loopback (127/8, ::1, also the name "localhost";
-/// allowed with `allow_loopback`) or unspecified. A host *name* that resolves
-/// to such an address cannot be judged without resolving it, and DNS may
-/// change after the check; the delivery worker refuses it when it connects.
+/// server allows it), at most 2048 characters, and no IP literal that may not
+/// be called (see `refused_destination`). The host is read the way the HTTP
+/// client reads it (the WHATWG URL rules of the `url` crate), so the forms it
+/// turns into an IPv4 address (`2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`)
+/// are judged as that address here, not first at delivery. A host *name* that
+/// resolves to a refused address cannot be judged without resolving it, and
+/// DNS may change after the check; the delivery worker refuses it when it
+/// connects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubscriptionUrl(String);
 
@@ -233,20 +235,19 @@ impl SubscriptionUrl {
         if text.chars().count() > MAX_URL_CHARS {
             return Err("must be at most 2048 characters");
         }
-        let uri: http::Uri = text.parse().map_err(|_| "is not a valid absolute URL")?;
-        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return Err("is not a valid absolute URL");
+        let url = url::Url::parse(text).map_err(|_| "is not a valid absolute URL")?;
+        let address = match url.host() {
+            None => return Err("has no host"),
+            Some(url::Host::Domain("")) => return Err("has no host"),
+            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+            Some(url::Host::Domain(_)) => None,
         };
-        let host = authority.host();
-        if host.is_empty() {
-            return Err("has no host");
-        }
-        let address = host_address(host);
         let loopback = match address {
-            Some(ip) => ip.is_loopback(),
-            None => is_localhost_name(host),
+            Some(ip) => unmapped(ip).is_loopback(),
+            None => url.host_str().is_some_and(is_localhost_name),
         };
-        match scheme.to_ascii_lowercase().as_str() {
+        match url.scheme() {
             "https" => {}
             "http" if loopback && allow_loopback => {}
             "http" if loopback => {
@@ -273,17 +274,13 @@ impl SubscriptionUrl {
     }
 }
 
-/// The IP address of a URL host that is an IP literal (IPv6 in brackets);
-/// an IPv4-mapped IPv6 address counts as its IPv4 address.
-fn host_address(host: &str) -> Option<IpAddr> {
-    let ip: IpAddr = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Some(v6) => IpAddr::V6(v6.parse::<Ipv6Addr>().ok()?),
-        None => IpAddr::V4(host.parse::<Ipv4Addr>().ok()?),
-    };
-    Some(match ip {
+/// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is its IPv4 address: the
+/// operating system connects to that IPv4 address.
+fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
-    })
+    }
 }
 
 fn is_localhost_name(host: &str) -> bool {
@@ -318,46 +315,71 @@ impl Refused {
 /// Whether (and why not) webhook events may go to `ip`: public unicast only,
 /// loopback when allowed. Checked on URL literals at subscription time and on
 /// every resolved address at delivery time. An IPv4-mapped IPv6 address
-/// counts as its IPv4 address.
+/// counts as its IPv4 address; the IPv6 forms that carry an IPv4 address to
+/// a translator (NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, the deprecated
+/// IPv4-compatible `::a.b.c.d`) are refused when that address would be, with
+/// no loopback exception (a translator's loopback is not ours).
 pub fn refused_destination(ip: IpAddr, allow_loopback: bool) -> Option<Refused> {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    };
+    let ip = unmapped(ip);
     if ip.is_loopback() {
         return (!allow_loopback).then_some(Refused::Loopback);
     }
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            if v4.is_private() || (a == 100 && (64..128).contains(&b)) {
-                Some(Refused::Private)
-            } else if v4.is_link_local() {
-                Some(Refused::LinkLocal)
-            } else if v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || a >= 240
-            {
-                Some(Refused::Reserved)
-            } else {
-                None
-            }
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            if (first & 0xfe00) == 0xfc00 {
-                Some(Refused::Private)
-            } else if (first & 0xffc0) == 0xfe80 {
-                Some(Refused::LinkLocal)
-            } else if v6.is_unspecified() || v6.is_multicast() {
-                Some(Refused::Reserved)
-            } else {
-                None
-            }
-        }
+        IpAddr::V4(v4) => refused_ipv4(v4),
+        IpAddr::V6(v6) => refused_ipv6(v6),
+    }
+}
+
+fn refused_ipv4(v4: Ipv4Addr) -> Option<Refused> {
+    let [a, b, ..] = v4.octets();
+    if v4.is_loopback() {
+        Some(Refused::Loopback)
+    } else if v4.is_private() || (a == 100 && (64..128).contains(&b)) {
+        Some(Refused::Private)
+    } else if v4.is_link_local() {
+        Some(Refused::LinkLocal)
+    } else if v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_multicast()
+        || v4.is_documentation()
+        || a == 0
+        || a >= 240
+        || (a == 192 && b == 0 && v4.octets()[2] == 0)
+        || (a == 198 && (18..20).contains(&b))
+    {
+        Some(Refused::Reserved)
+    } else {
+        None
+    }
+}
+
+fn refused_ipv6(v6: Ipv6Addr) -> Option<Refused> {
+    let s = v6.segments();
+    let embedded = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    if v6.is_unspecified() || v6.is_multicast() {
+        Some(Refused::Reserved)
+    } else if (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfec0 {
+        // Unique local fc00::/7 and the deprecated site-local fec0::/10.
+        Some(Refused::Private)
+    } else if (s[0] & 0xffc0) == 0xfe80 {
+        Some(Refused::LinkLocal)
+    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        // Well-known NAT64 prefix: the translator connects to the IPv4 address.
+        refused_ipv4(embedded(s[6], s[7]))
+    } else if s[..3] == [0x64, 0xff9b, 1] {
+        // Local-use NAT64 (RFC 8215): translates into the operator's own network.
+        Some(Refused::Private)
+    } else if s[0] == 0x2002 {
+        // 6to4: the relay forwards to the IPv4 address in bits 16..48.
+        refused_ipv4(embedded(s[1], s[2]))
+    } else if s[..6] == [0; 6] {
+        // IPv4-compatible (::a.b.c.d, deprecated): never a public destination.
+        Some(refused_ipv4(embedded(s[6], s[7])).unwrap_or(Refused::Reserved))
+    } else if s[..2] == [0x2001, 0] || s[..2] == [0x2001, 0xdb8] || s[..4] == [0x100, 0, 0, 0] {
+        // Teredo (hides an IPv4 client), documentation, discard-only.
+        Some(Refused::Reserved)
+    } else {
+        None
     }
 }
 
@@ -367,7 +389,13 @@ mod tests {
 
     #[test]
     fn https_urls_to_public_hosts_pass() {
-        for url in ["https://example.com/hooks", "https://8.8.8.8:8443/x?y=1", "https://[2001:db8::1]/a"] {
+        for url in [
+            "https://example.com/hooks",
+            "https://8.8.8.8:8443/x?y=1",
+            "https://[2606:4700:4700::1111]/a",
+            "https://[64:ff9b::808:808]/nat64-to-public",
+            "https://[2002:808:808::1]/6to4-to-public",
+        ] {
             assert!(SubscriptionUrl::parse(url, false).is_ok(), "{url}");
         }
     }
@@ -390,6 +418,27 @@ mod tests {
             "https://[::1]/",
             "https://localhost/",
             "https://0.0.0.0/",
+            // Other spellings of internal IPv4 addresses, read as the HTTP client reads them.
+            "https://2130706433/",
+            "https://0x7f000001/",
+            "https://0x7f.1/",
+            "https://0177.0.0.1/",
+            "https://127.1/",
+            "https://167772161/",
+            "https://0xa9.0xfe.0xa9.0xfe/latest/meta-data",
+            "https://3232235777/",
+            // IPv6 forms that reach private IPv4 through a translator, and old private ranges.
+            "https://[64:ff9b::a00:1]/",
+            "https://[64:ff9b::169.254.169.254]/",
+            "https://[64:ff9b:1::808:808]/",
+            "https://[2002:a00:1::]/",
+            "https://[2002:c0a8:101::1]/",
+            "https://[::10.0.0.1]/",
+            "https://[::127.0.0.1]/",
+            "https://[::8.8.8.8]/",
+            "https://[fec0::1]/",
+            "https://[2001:0:4136:e378::1]/",
+            "https://[2001:db8::1]/",
         ];
         for url in refused {
             assert!(SubscriptionUrl::parse(url, false).is_err(), "{url}");

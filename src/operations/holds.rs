@@ -19,6 +19,92 @@ use crate::store::{TenantTx, holds, now};
 const DEFAULT_TTL_SECONDS: i64 = 5 * 60;
 const MAX_TTL_SECONDS: i64 = 30 * 60;
 
+/// Caps on holds, so no caller can hoard a tenant's calendar: a hold lives
+/// at most `max_lifetime` from its creation however often it is extended,
+/// and a hold key (one call), an API key and a tenant each keep at most so
+/// many live holds. The counts are read in the hold's transaction; holds made
+/// at the same instant on PostgreSQL may pass one cap together by at most
+/// their number (a firm cap would serialize every tenant's holds).
+#[derive(Debug, Clone, Copy)]
+pub struct HoldLimits {
+    pub max_lifetime: chrono::Duration,
+    pub per_hold_key: u32,
+    pub per_api_key: u32,
+    pub per_tenant: u32,
+}
+
+impl HoldLimits {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            // At least a minute: a shorter lifetime would refuse every hold.
+            max_lifetime: chrono::Duration::seconds(config.hold_max_lifetime_secs.clamp(60, 366 * 86_400) as i64),
+            per_hold_key: config.hold_limit_per_hold_key,
+            per_api_key: config.hold_limit_per_api_key,
+            per_tenant: config.hold_limit_per_tenant,
+        }
+    }
+
+    /// Refuses a new hold when one of the caps is reached.
+    fn check(&self, live: holds::LiveHolds) -> Result<()> {
+        let caps = [
+            (live.of_hold_key, self.per_hold_key, "hold_key", "this hold key (call)"),
+            (live.of_api_key, self.per_api_key, "api_key", "this API key"),
+            (live.in_tenant, self.per_tenant, "tenant", "this tenant"),
+        ];
+        for (count, cap, subject, whose) in caps {
+            if count >= i64::from(cap) {
+                return Err(Error::LimitReached {
+                    reason: "HOLD_LIMIT_REACHED",
+                    subject,
+                    limit: u64::from(cap),
+                    message: format!(
+                        "{whose} already has {count} live hold(s), the most allowed is {cap}; \
+                         book or release one first"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The expiry `ttl` from `at` of a hold made at `created`: an asked-for
+    /// TTL past the hold's total lifetime is refused, the default TTL is
+    /// shortened to it (and refused once nothing is left of it).
+    fn expiry(&self, created: DateTime<Utc>, at: DateTime<Utc>, ttl: Ttl) -> Result<DateTime<Utc>> {
+        let end_of_life = created + self.max_lifetime;
+        let new_expiry = match ttl {
+            Ttl::Asked(seconds) => at + chrono::Duration::seconds(seconds),
+            Ttl::Default => (at + chrono::Duration::seconds(DEFAULT_TTL_SECONDS)).min(end_of_life),
+        };
+        if new_expiry > end_of_life || new_expiry <= at {
+            return Err(Error::LimitReached {
+                reason: "HOLD_LIFETIME_EXCEEDED",
+                subject: "hold_lifetime",
+                limit: u64::try_from(self.max_lifetime.num_seconds()).unwrap_or(0),
+                message: format!(
+                    "a hold lives at most {} s from its creation; it can be extended to {} at the latest",
+                    self.max_lifetime.num_seconds(),
+                    end_of_life.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            });
+        }
+        Ok(new_expiry)
+    }
+}
+
+/// A hold's time to live: asked for in the request, or the default.
+#[derive(Debug, Clone, Copy)]
+enum Ttl {
+    Asked(i64),
+    Default,
+}
+
+impl Default for HoldLimits {
+    fn default() -> Self {
+        Self::from_config(&crate::config::Config::default())
+    }
+}
+
 /// A validated HoldSlot request.
 pub struct HoldRequest {
     request_id: String,
@@ -28,11 +114,14 @@ pub struct HoldRequest {
     staff_id: StaffId,
     start: DateTime<Utc>,
     hold_key: String,
-    ttl_seconds: i64,
+    ttl: Ttl,
+    api_key_id: Uuid,
 }
 
 impl HoldRequest {
-    pub fn decode(req: pb::HoldSlotRequest) -> Result<Self> {
+    /// `api_key_id`: the key the caller authenticated with (counted by the
+    /// per-key cap).
+    pub fn decode(req: pb::HoldSlotRequest, api_key_id: Uuid) -> Result<Self> {
         let mut v = Violations::new();
         if req.request_id.is_empty() {
             v.add("request_id", "is required");
@@ -45,7 +134,7 @@ impl HoldRequest {
             v.add("start_time", "is required");
         }
         validate_hold_key(&mut v, "hold_key", &req.hold_key);
-        let ttl_seconds = ttl_seconds(&mut v, req.ttl.as_ref());
+        let ttl = ttl_of(&mut v, req.ttl.as_ref());
         v.finish()?;
         validate_request_id(&req.request_id)?;
         let (Some(branch_id), Some(service_id), Some(staff_id), Some(start)) = (branch_id, service_id, staff_id, start)
@@ -61,7 +150,8 @@ impl HoldRequest {
             staff_id,
             start,
             hold_key: req.hold_key,
-            ttl_seconds,
+            ttl,
+            api_key_id,
         })
     }
 }
@@ -74,10 +164,11 @@ pub async fn hold(ops: &Operations, tenant: TenantId, req: HoldRequest) -> Resul
         .write_with(tenant, async |tx| {
             let at = now();
             create_once(tx, "HoldSlot", &req.request_id, &req.fingerprint, async {
+                let expire_time = ops.hold_limits.expiry(at, at, req.ttl)?;
+                ops.hold_limits.check(holds::live_counts(tx, &req.hold_key, req.api_key_id, at).await?)?;
                 let slot =
                     check_bookable(tx, &config, req.branch_id.0, req.service_id.0, req.staff_id.0, req.start, at)
                         .await?;
-                let expire_time = at + chrono::Duration::seconds(req.ttl_seconds);
                 let id = Uuid::now_v7();
                 let claim = Claim {
                     id,
@@ -102,6 +193,7 @@ pub async fn hold(ops: &Operations, tenant: TenantId, req: HoldRequest) -> Resul
                     appointment_id: None,
                     create_time: at,
                     update_time: at,
+                    api_key_id: Some(req.api_key_id),
                 };
                 holds::insert(tx, &row).await?;
                 Ok(pb::HoldSlotResponse { hold: Some(hold_proto(row, at)) })
@@ -125,14 +217,15 @@ pub async fn extend(
 ) -> Result<hold::Model> {
     let mut v = Violations::new();
     validate_hold_key(&mut v, "hold_key", hold_key);
-    let ttl = ttl_seconds(&mut v, ttl);
+    let ttl = ttl_of(&mut v, ttl);
     v.finish()?;
     ops.store
         .write_with(tenant, async |tx| {
             let at = now();
             let mut row = holds::get(tx, id).await?;
             ensure_live_and_owned(&row, hold_key, at)?;
-            row.expire_time = at + chrono::Duration::seconds(ttl);
+            let expire_time = ops.hold_limits.expiry(row.create_time, at, ttl)?;
+            row.expire_time = expire_time;
             row.update_time = at;
             holds::extend(tx, &row, at).await?;
             Ok(row)
@@ -200,14 +293,14 @@ pub fn validate_hold_key(v: &mut Violations, field: &str, key: &str) {
     }
 }
 
-fn ttl_seconds(v: &mut Violations, ttl: Option<&prost_types::Duration>) -> i64 {
+fn ttl_of(v: &mut Violations, ttl: Option<&prost_types::Duration>) -> Ttl {
     match ttl {
-        None => DEFAULT_TTL_SECONDS,
+        None => Ttl::Default,
         Some(d) if d.seconds <= 0 || d.seconds > MAX_TTL_SECONDS || d.nanos != 0 => {
             v.add("ttl", "must be whole seconds, more than 0 and at most 30 minutes");
-            DEFAULT_TTL_SECONDS
+            Ttl::Default
         }
-        Some(d) => d.seconds,
+        Some(d) => Ttl::Asked(d.seconds),
     }
 }
 

@@ -28,11 +28,12 @@ use crate::store::Store;
 pub struct Operations {
     pub store: Store,
     pub feed: AppointmentFeed,
+    pub hold_limits: holds::HoldLimits,
 }
 
 impl Operations {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, hold_limits: holds::HoldLimits) -> Self {
         let feed = AppointmentFeed::new(&store);
-        Self { store, feed }
+        Self { store, feed, hold_limits }
     }
 }

@@ -322,6 +322,8 @@ pub mod hold {
         pub appointment_id: Option<Uuid>,
         pub create_time: DateTimeUtc,
         pub update_time: DateTimeUtc,
+        /// The API key that made the hold (NULL: made before keys were recorded).
+        pub api_key_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,8 +3,8 @@
 //! appointment. Expiry is read off `expire_time`; the clean-up job only
 //! removes what no longer counts.
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::entities::{hold, slot_claim};
@@ -18,6 +18,36 @@ pub const CONVERTED: &str = "converted";
 pub async fn insert(tx: &TenantTx, row: &hold::Model) -> Result<()> {
     hold::Entity::insert(all_set::<hold::ActiveModel, _>(row.clone())).exec_without_returning(tx.conn()).await?;
     Ok(())
+}
+
+/// How many live (active, unexpired) holds a hold key, an API key and the
+/// whole tenant have: one statement over the tenant's live holds (which the
+/// tenant cap keeps few), read by `holds_expiry_idx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveHolds {
+    pub of_hold_key: i64,
+    pub of_api_key: i64,
+    pub in_tenant: i64,
+}
+
+pub async fn live_counts(tx: &TenantTx, hold_key: &str, api_key: Uuid, at: DateTime<Utc>) -> Result<LiveHolds> {
+    let matching = |condition: SimpleExpr| {
+        let ones: SimpleExpr = Func::sum(Expr::case(condition, 1).finally(0)).into();
+        SimpleExpr::from(Func::cast_as(Func::coalesce([ones, Expr::val(0).into()]), "BIGINT"))
+    };
+    let (of_hold_key, of_api_key, in_tenant): (i64, i64, i64) = hold::Entity::find()
+        .select_only()
+        .column_as(matching(Expr::col(hold::Column::HoldKey).eq(hold_key)), "of_hold_key")
+        .column_as(matching(Expr::col(hold::Column::ApiKeyId).eq(api_key)), "of_api_key")
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "in_tenant")
+        .filter(hold::Column::TenantId.eq(tx.tenant().0))
+        .filter(hold::Column::State.eq(ACTIVE))
+        .filter(hold::Column::ExpireTime.gt(at))
+        .into_tuple()
+        .one(tx.conn())
+        .await?
+        .unwrap_or_default();
+    Ok(LiveHolds { of_hold_key, of_api_key, in_tenant })
 }
 
 pub async fn get(tx: &TenantTx, id: Uuid) -> Result<hold::Model> {

@@ -211,6 +211,17 @@ mod tests {
             "fe80::1",
             "::",
             "::ffff:10.0.0.1",
+            // Translated and tunnelled forms of private IPv4, old site-local IPv6.
+            "64:ff9b::a00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:a00:1::1",
+            "2002:a9fe:a9fe::1",
+            "::10.0.0.1",
+            "::8.8.8.8",
+            "fec0::1",
+            "2001:0:4136:e378::1",
+            "64:ff9b::7f00:1",
         ] {
             assert!(allowed(private.parse().unwrap(), true).is_err(), "{private}");
         }

@@ -8,6 +8,7 @@ mod caches;
 #[path = "../common/mod.rs"]
 mod common;
 mod customer_overlap;
+mod hold_limits;
 mod holds;
 mod isolation;
 mod request_text;

@@ -2,7 +2,7 @@
 //! `operations::holds`.
 use tonic::Request;
 
-use crate::access::tenant_of;
+use crate::access::{caller, tenant_of};
 use crate::api::AppState;
 use crate::convert::availability::hold as to_proto;
 use crate::error::Result;
@@ -12,7 +12,8 @@ use crate::store::{self, now};
 
 pub async fn hold(state: &AppState, request: Request<pb::HoldSlotRequest>) -> Result<pb::HoldSlotResponse> {
     let tenant = tenant_of(&request)?;
-    let req = HoldRequest::decode(request.into_inner())?;
+    let key_id = caller(&request)?.key_id;
+    let req = HoldRequest::decode(request.into_inner(), key_id.0)?;
     holds::hold(&state.ops, tenant, req).await
 }
 

@@ -361,7 +361,8 @@ pub struct HoldSlotRequest {
     /// The holder's key, normally the voice-agent call id; 1 to 128 characters. Required.
     #[prost(string, tag = "6")]
     pub hold_key: ::prost::alloc::string::String,
-    /// How long to hold; unset means 5 minutes, at most 30 minutes, must be positive.
+    /// How long to hold; unset means 5 minutes (or the hold lifetime, if
+    /// shorter), at most 30 minutes, must be positive.
     #[prost(message, optional, tag = "7")]
     pub ttl: ::core::option::Option<::prost_types::Duration>,
 }
@@ -395,7 +396,8 @@ pub struct ExtendHoldRequest {
     /// The key the hold was created with. Required.
     #[prost(string, tag = "2")]
     pub hold_key: ::prost::alloc::string::String,
-    /// New time to live from now; unset means 5 minutes, at most 30 minutes, must be positive.
+    /// New time to live from now; unset means 5 minutes (cut to what is left of
+    /// the hold's lifetime), at most 30 minutes, must be positive.
     #[prost(message, optional, tag = "3")]
     pub ttl: ::core::option::Option<::prost_types::Duration>,
 }
@@ -858,7 +860,12 @@ pub mod availability_service_client {
         /// ErrorInfo metadata keys "alternative\_<n>*start_time",
         /// "alternative*<n>*staff_id" and "alternative*<n>\_local_start_time", n = 1 to 3
         /// (defined in the AppointmentService comment of askpro.appointment.v1);
-        /// INVALID_ARGUMENT (REQUEST_ID_REUSED).
+        /// INVALID_ARGUMENT (REQUEST_ID_REUSED); RESOURCE_EXHAUSTED
+        /// (HOLD_LIMIT_REACHED) when the hold key, the API key or the tenant already
+        /// has as many live holds as the server allows (ErrorInfo metadata "subject":
+        /// hold_key, api_key or tenant, and "limit"; a QuotaFailure names it too);
+        /// RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) for a ttl past the longest a
+        /// hold may live.
         pub async fn hold_slot(
             &mut self,
             request: impl tonic::IntoRequest<super::HoldSlotRequest>,
@@ -921,12 +928,16 @@ pub mod availability_service_client {
                 );
             self.inner.unary(req, path, codec).await
         }
-        /// Moves an active hold's expire_time to now + ttl, e.g. while a long call goes on.
+        /// Moves an active hold's expire_time to now + ttl, e.g. while a long call
+        /// goes on. A hold lives at most the server's hold lifetime (default one
+        /// hour) from its creation, however often it is extended.
         ///
         /// Scope: agent. Errors: NOT_FOUND (RESOURCE_NOT_FOUND); PERMISSION_DENIED
         /// (HOLD_NOT_OWNED) if hold_key does not match; FAILED_PRECONDITION
         /// (HOLD_EXPIRED) if the hold is expired, released or converted;
-        /// INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range.
+        /// INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range;
+        /// RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) if the new expiry would pass
+        /// the hold's lifetime (the message names the latest possible expiry).
         pub async fn extend_hold(
             &mut self,
             request: impl tonic::IntoRequest<super::ExtendHoldRequest>,

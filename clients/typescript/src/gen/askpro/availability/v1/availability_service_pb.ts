@@ -491,7 +491,8 @@ export type HoldSlotRequest = Message<"askpro.availability.v1.HoldSlotRequest"> 
   holdKey: string;
 
   /**
-   * How long to hold; unset means 5 minutes, at most 30 minutes, must be positive.
+   * How long to hold; unset means 5 minutes (or the hold lifetime, if
+   * shorter), at most 30 minutes, must be positive.
    *
    * @generated from field: google.protobuf.Duration ttl = 7;
    */
@@ -589,7 +590,8 @@ export type ExtendHoldRequest = Message<"askpro.availability.v1.ExtendHoldReques
   holdKey: string;
 
   /**
-   * New time to live from now; unset means 5 minutes, at most 30 minutes, must be positive.
+   * New time to live from now; unset means 5 minutes (cut to what is left of
+   * the hold's lifetime), at most 30 minutes, must be positive.
    *
    * @generated from field: google.protobuf.Duration ttl = 3;
    */
@@ -887,7 +889,12 @@ export const AvailabilityService: GenService<{
    * ErrorInfo metadata keys "alternative_<n>_start_time",
    * "alternative_<n>_staff_id" and "alternative_<n>_local_start_time", n = 1 to 3
    * (defined in the AppointmentService comment of askpro.appointment.v1);
-   * INVALID_ARGUMENT (REQUEST_ID_REUSED).
+   * INVALID_ARGUMENT (REQUEST_ID_REUSED); RESOURCE_EXHAUSTED
+   * (HOLD_LIMIT_REACHED) when the hold key, the API key or the tenant already
+   * has as many live holds as the server allows (ErrorInfo metadata "subject":
+   * hold_key, api_key or tenant, and "limit"; a QuotaFailure names it too);
+   * RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) for a ttl past the longest a
+   * hold may live.
    *
    * @generated from rpc askpro.availability.v1.AvailabilityService.HoldSlot
    */
@@ -910,12 +917,16 @@ export const AvailabilityService: GenService<{
     output: typeof GetHoldResponseSchema;
   },
   /**
-   * Moves an active hold's expire_time to now + ttl, e.g. while a long call goes on.
+   * Moves an active hold's expire_time to now + ttl, e.g. while a long call
+   * goes on. A hold lives at most the server's hold lifetime (default one
+   * hour) from its creation, however often it is extended.
    *
    * Scope: agent. Errors: NOT_FOUND (RESOURCE_NOT_FOUND); PERMISSION_DENIED
    * (HOLD_NOT_OWNED) if hold_key does not match; FAILED_PRECONDITION
    * (HOLD_EXPIRED) if the hold is expired, released or converted;
-   * INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range.
+   * INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range;
+   * RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) if the new expiry would pass
+   * the hold's lifetime (the message names the latest possible expiry).
    *
    * @generated from rpc askpro.availability.v1.AvailabilityService.ExtendHold
    */

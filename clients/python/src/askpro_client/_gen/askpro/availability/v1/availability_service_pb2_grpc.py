@@ -260,7 +260,12 @@ class AvailabilityServiceServicer:
         ErrorInfo metadata keys "alternative_<n>_start_time",
         "alternative_<n>_staff_id" and "alternative_<n>_local_start_time", n = 1 to 3
         (defined in the AppointmentService comment of askpro.appointment.v1);
-        INVALID_ARGUMENT (REQUEST_ID_REUSED).
+        INVALID_ARGUMENT (REQUEST_ID_REUSED); RESOURCE_EXHAUSTED
+        (HOLD_LIMIT_REACHED) when the hold key, the API key or the tenant already
+        has as many live holds as the server allows (ErrorInfo metadata "subject":
+        hold_key, api_key or tenant, and "limit"; a QuotaFailure names it too);
+        RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) for a ttl past the longest a
+        hold may live.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -277,12 +282,16 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExtendHold(self, request, context):
-        """Moves an active hold's expire_time to now + ttl, e.g. while a long call goes on.
+        """Moves an active hold's expire_time to now + ttl, e.g. while a long call
+        goes on. A hold lives at most the server's hold lifetime (default one
+        hour) from its creation, however often it is extended.
 
         Scope: agent. Errors: NOT_FOUND (RESOURCE_NOT_FOUND); PERMISSION_DENIED
         (HOLD_NOT_OWNED) if hold_key does not match; FAILED_PRECONDITION
         (HOLD_EXPIRED) if the hold is expired, released or converted;
-        INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range.
+        INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range;
+        RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) if the new expiry would pass
+        the hold's lifetime (the message names the latest possible expiry).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -148,7 +148,12 @@ class AvailabilityServiceStub:
     ErrorInfo metadata keys "alternative_<n>_start_time",
     "alternative_<n>_staff_id" and "alternative_<n>_local_start_time", n = 1 to 3
     (defined in the AppointmentService comment of askpro.appointment.v1);
-    INVALID_ARGUMENT (REQUEST_ID_REUSED).
+    INVALID_ARGUMENT (REQUEST_ID_REUSED); RESOURCE_EXHAUSTED
+    (HOLD_LIMIT_REACHED) when the hold key, the API key or the tenant already
+    has as many live holds as the server allows (ErrorInfo metadata "subject":
+    hold_key, api_key or tenant, and "limit"; a QuotaFailure names it too);
+    RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) for a ttl past the longest a
+    hold may live.
     """
     GetHold: _grpc.UnaryUnaryMultiCallable[_availability_service_pb2.GetHoldRequest, _availability_service_pb2.GetHoldResponse]
     """Returns a hold with its current state. Ended holds are purged after a
@@ -157,12 +162,16 @@ class AvailabilityServiceStub:
     Scope: read-only. Errors: NOT_FOUND (RESOURCE_NOT_FOUND).
     """
     ExtendHold: _grpc.UnaryUnaryMultiCallable[_availability_service_pb2.ExtendHoldRequest, _availability_service_pb2.ExtendHoldResponse]
-    """Moves an active hold's expire_time to now + ttl, e.g. while a long call goes on.
+    """Moves an active hold's expire_time to now + ttl, e.g. while a long call
+    goes on. A hold lives at most the server's hold lifetime (default one
+    hour) from its creation, however often it is extended.
 
     Scope: agent. Errors: NOT_FOUND (RESOURCE_NOT_FOUND); PERMISSION_DENIED
     (HOLD_NOT_OWNED) if hold_key does not match; FAILED_PRECONDITION
     (HOLD_EXPIRED) if the hold is expired, released or converted;
-    INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range.
+    INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range;
+    RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) if the new expiry would pass
+    the hold's lifetime (the message names the latest possible expiry).
     """
     ReleaseHold: _grpc.UnaryUnaryMultiCallable[_availability_service_pb2.ReleaseHoldRequest, _availability_service_pb2.ReleaseHoldResponse]
     """Releases a hold so its slot is free at once. Idempotent: releasing an
@@ -294,7 +303,12 @@ class AvailabilityServiceAsyncStub(AvailabilityServiceStub):
     ErrorInfo metadata keys "alternative_<n>_start_time",
     "alternative_<n>_staff_id" and "alternative_<n>_local_start_time", n = 1 to 3
     (defined in the AppointmentService comment of askpro.appointment.v1);
-    INVALID_ARGUMENT (REQUEST_ID_REUSED).
+    INVALID_ARGUMENT (REQUEST_ID_REUSED); RESOURCE_EXHAUSTED
+    (HOLD_LIMIT_REACHED) when the hold key, the API key or the tenant already
+    has as many live holds as the server allows (ErrorInfo metadata "subject":
+    hold_key, api_key or tenant, and "limit"; a QuotaFailure names it too);
+    RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) for a ttl past the longest a
+    hold may live.
     """
     GetHold: _aio.UnaryUnaryMultiCallable[_availability_service_pb2.GetHoldRequest, _availability_service_pb2.GetHoldResponse]  # type: ignore[assignment]
     """Returns a hold with its current state. Ended holds are purged after a
@@ -303,12 +317,16 @@ class AvailabilityServiceAsyncStub(AvailabilityServiceStub):
     Scope: read-only. Errors: NOT_FOUND (RESOURCE_NOT_FOUND).
     """
     ExtendHold: _aio.UnaryUnaryMultiCallable[_availability_service_pb2.ExtendHoldRequest, _availability_service_pb2.ExtendHoldResponse]  # type: ignore[assignment]
-    """Moves an active hold's expire_time to now + ttl, e.g. while a long call goes on.
+    """Moves an active hold's expire_time to now + ttl, e.g. while a long call
+    goes on. A hold lives at most the server's hold lifetime (default one
+    hour) from its creation, however often it is extended.
 
     Scope: agent. Errors: NOT_FOUND (RESOURCE_NOT_FOUND); PERMISSION_DENIED
     (HOLD_NOT_OWNED) if hold_key does not match; FAILED_PRECONDITION
     (HOLD_EXPIRED) if the hold is expired, released or converted;
-    INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range.
+    INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range;
+    RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) if the new expiry would pass
+    the hold's lifetime (the message names the latest possible expiry).
     """
     ReleaseHold: _aio.UnaryUnaryMultiCallable[_availability_service_pb2.ReleaseHoldRequest, _availability_service_pb2.ReleaseHoldResponse]  # type: ignore[assignment]
     """Releases a hold so its slot is free at once. Idempotent: releasing an
@@ -485,7 +503,12 @@ class AvailabilityServiceServicer(metaclass=_abc_1.ABCMeta):
         ErrorInfo metadata keys "alternative_<n>_start_time",
         "alternative_<n>_staff_id" and "alternative_<n>_local_start_time", n = 1 to 3
         (defined in the AppointmentService comment of askpro.appointment.v1);
-        INVALID_ARGUMENT (REQUEST_ID_REUSED).
+        INVALID_ARGUMENT (REQUEST_ID_REUSED); RESOURCE_EXHAUSTED
+        (HOLD_LIMIT_REACHED) when the hold key, the API key or the tenant already
+        has as many live holds as the server allows (ErrorInfo metadata "subject":
+        hold_key, api_key or tenant, and "limit"; a QuotaFailure names it too);
+        RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) for a ttl past the longest a
+        hold may live.
         """
 
     @_abc_1.abstractmethod
@@ -506,12 +529,16 @@ class AvailabilityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _availability_service_pb2.ExtendHoldRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_availability_service_pb2.ExtendHoldResponse, _abc.Awaitable[_availability_service_pb2.ExtendHoldResponse]]:
-        """Moves an active hold's expire_time to now + ttl, e.g. while a long call goes on.
+        """Moves an active hold's expire_time to now + ttl, e.g. while a long call
+        goes on. A hold lives at most the server's hold lifetime (default one
+        hour) from its creation, however often it is extended.
 
         Scope: agent. Errors: NOT_FOUND (RESOURCE_NOT_FOUND); PERMISSION_DENIED
         (HOLD_NOT_OWNED) if hold_key does not match; FAILED_PRECONDITION
         (HOLD_EXPIRED) if the hold is expired, released or converted;
-        INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range.
+        INVALID_ARGUMENT (INVALID_ARGUMENT) for a ttl out of range;
+        RESOURCE_EXHAUSTED (HOLD_LIFETIME_EXCEEDED) if the new expiry would pass
+        the hold's lifetime (the message names the latest possible expiry).
         """
 
     @_abc_1.abstractmethod
