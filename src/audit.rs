@@ -11,6 +11,9 @@
 //!   another tenant's row;
 //! - no row names a tenant that does not exist.
 //!
+//! It also reports, without failing, platform-admin keys that never expire:
+//! they reach every tenant, and a leaked one would stay valid forever.
+//!
 //! On PostgreSQL, the second wall too:
 //! - row-level security is enabled and forced, with a policy on the tenant;
 //! - the application role is no superuser, cannot bypass row-level security
@@ -36,6 +39,8 @@ pub struct Report {
     /// Each check with the number of things it looked at.
     pub checks: Vec<Check>,
     pub findings: Vec<Finding>,
+    /// Risks that do not break isolation (platform keys that never expire).
+    pub warnings: Vec<Finding>,
 }
 
 #[derive(Debug, Serialize)]
@@ -96,6 +101,16 @@ pub async fn tenant_isolation(store: &Store) -> Result<Report> {
     if backend == DbBackend::Postgres {
         postgres_walls(store, &tables, &mut report).await?;
     }
+    let keys = crate::platform_keys::list(store, false).await?;
+    report.warnings = keys
+        .iter()
+        .filter(|key| key.expire_time.is_none())
+        .map(|key| Finding {
+            check: "platform-admin keys expire",
+            subject: format!("platform-admin key {} ({})", key.id, key.display_name),
+            problem: "never expires; revoke it (askpro platform-key revoke) and create one with an expiry".into(),
+        })
+        .collect();
     Ok(report)
 }
 
@@ -318,6 +333,9 @@ pub fn render(report: &Report) -> String {
     }
     for finding in &report.findings {
         out += &format!("  - {}: {} [{}]\n", finding.subject, finding.problem, finding.check);
+    }
+    for warning in &report.warnings {
+        out += &format!("warn {}: {} [{}]\n", warning.subject, warning.problem, warning.check);
     }
     if report.backend != "postgres" {
         out += "note: SQLite has no row-level security; isolation rests on the repositories' tenant filter \

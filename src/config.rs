@@ -88,6 +88,19 @@ pub struct Config {
     /// Calls the whole server runs at once; beyond it calls are shed with
     /// UNAVAILABLE (health checks are never shed).
     pub max_concurrent_calls: usize,
+    /// Inbound webhook requests (`/webhooks/inbound/...`) the server runs at
+    /// once, counted apart from `max_concurrent_calls`: slow or many webhook
+    /// POSTs cannot take the API's share. Beyond it they are answered 503.
+    pub max_concurrent_webhooks: usize,
+    /// How often one client address may fail (an unknown or wrong API key, an
+    /// unknown webhook token, a bad webhook signature): a GCRA quota. Over
+    /// it, the address gets RESOURCE_EXHAUSTED (429 for webhooks) instead of
+    /// a lookup until the quota refills; keys this replica verified lately
+    /// still pass.
+    pub unauthenticated_limit_per_address: Quota,
+    /// The proxies (CIDRs or addresses) whose `X-Forwarded-For` is believed
+    /// when they connect; empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// Calls one connection runs at once; further calls on it wait.
     pub max_concurrent_calls_per_connection: usize,
     /// The largest request or response message, in bytes.
@@ -153,6 +166,26 @@ pub struct Config {
     pub calcom_busy_ttl_secs: u64,
     /// How many days ahead Cal.com's busy times are read and kept.
     pub calcom_busy_days: u32,
+    /// Key-encryption keys for secrets at rest (base64 of 32 random bytes),
+    /// the sealing key first, older ones after it (they still open what they
+    /// sealed until `askpro rotate-secrets` re-seals it). Empty: the keys in
+    /// `secrets_key_file`. Secret.
+    pub secrets_keys: Vec<SecretString>,
+    /// The key file used when `secrets_keys` is empty: one base64 key per
+    /// line, the sealing key first. Created with a random key when absent.
+    pub secrets_key_file: PathBuf,
+    /// How long the first answers of create calls are kept for retries with
+    /// the same request_id, in hours (at least 1); older records are deleted
+    /// hourly, and a retry after that creates anew.
+    pub idempotency_retention_hours: u32,
+    /// WatchAppointments streams one tenant may keep open on one server;
+    /// more answer RESOURCE_EXHAUSTED (WATCH_LIMIT_REACHED).
+    pub max_watch_streams_per_tenant: usize,
+    /// Webhook deliveries one server makes at once, over all destinations.
+    pub webhook_max_in_flight: usize,
+    /// Webhook deliveries to one subscription (destination) at once: a slow
+    /// or hanging receiver holds at most this many, never the others' turn.
+    pub webhook_max_in_flight_per_destination: usize,
     /// The longest a hold may live from its creation, however often
     /// ExtendHold is called: an extension past it answers RESOURCE_EXHAUSTED.
     pub hold_max_lifetime_secs: u64,
@@ -186,6 +219,9 @@ impl Default for Config {
             max_deadline_secs: 300,
             max_concurrent_calls: 1024,
             max_concurrent_calls_per_connection: 128,
+            max_concurrent_webhooks: 64,
+            unauthenticated_limit_per_address: Quota { per_second: 5, burst: 50 },
+            trusted_proxies: Vec::new(),
             max_message_bytes: 4 * 1024 * 1024,
             max_connection_age_secs: 600,
             max_connection_age_grace_secs: 30,
@@ -205,6 +241,12 @@ impl Default for Config {
             calcom_import_interval_secs: 6 * 3600,
             calcom_busy_ttl_secs: 120,
             calcom_busy_days: 14,
+            max_watch_streams_per_tenant: 100,
+            webhook_max_in_flight: 64,
+            webhook_max_in_flight_per_destination: 4,
+            secrets_keys: Vec::new(),
+            secrets_key_file: PathBuf::from("data/secrets.key"),
+            idempotency_retention_hours: 72,
             hold_max_lifetime_secs: 3600,
             hold_limit_per_hold_key: 5,
             hold_limit_per_api_key: 200,

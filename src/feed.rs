@@ -9,6 +9,12 @@
 //! its COMMIT), which PostgreSQL delivers at commit and drops on rollback;
 //! every other replica's listener (`listen`) hands them to its watchers,
 //! skipping its own by origin.
+//!
+//! Each tenant has a channel of its own (made for its first watcher, dropped
+//! with its last): a burst of changes in one tenant can make only that
+//! tenant's slow watchers fall behind, never another tenant's. A tenant may
+//! keep at most `max_watch_streams_per_tenant` streams open on a replica.
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -19,11 +25,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::domain::ids::TenantId;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::proto::appointment::v1 as pb;
 use crate::store::{Store, TenantTx};
 
-/// Changes a slow watcher may fall behind by before its stream ends.
+/// Changes a slow watcher may fall behind by (within its own tenant) before
+/// its stream ends.
 const CAPACITY: usize = 1024;
 /// The PostgreSQL notification channel.
 const CHANNEL: &str = "askpro_appointment_changes";
@@ -53,18 +60,40 @@ struct Payload {
     o: uuid::Uuid,
 }
 
+type Channels = std::sync::Mutex<HashMap<TenantId, broadcast::Sender<Arc<AppointmentEvent>>>>;
+
 #[derive(Clone)]
 pub struct AppointmentFeed {
-    sender: broadcast::Sender<Arc<AppointmentEvent>>,
+    /// The channel of each tenant with watchers on this replica.
+    channels: Arc<Channels>,
+    max_streams_per_tenant: usize,
     /// Set on PostgreSQL: publish through the database.
     postgres: Option<Store>,
     origin: uuid::Uuid,
 }
 
 impl AppointmentFeed {
-    pub fn new(store: &Store) -> Self {
+    pub fn new(store: &Store, max_streams_per_tenant: usize) -> Self {
         let postgres = (store.backend() == DbBackend::Postgres).then(|| store.clone());
-        Self { sender: broadcast::channel(CAPACITY).0, postgres, origin: uuid::Uuid::now_v7() }
+        Self {
+            channels: Arc::default(),
+            max_streams_per_tenant: max_streams_per_tenant.max(1),
+            postgres,
+            origin: uuid::Uuid::now_v7(),
+        }
+    }
+
+    /// Hands a committed change to its tenant's watchers here, if any.
+    fn send(channels: &Channels, event: Arc<AppointmentEvent>) {
+        let Ok(mut channels) = channels.lock() else { return };
+        if let Some(sender) = channels.get(&event.tenant) {
+            if sender.receiver_count() == 0 {
+                // The last watcher left: forget the channel.
+                channels.remove(&event.tenant);
+            } else {
+                let _ = sender.send(event);
+            }
+        }
     }
 
     /// Announces a change made by `tx`: this replica's watchers hear it once
@@ -95,17 +124,33 @@ impl AppointmentFeed {
                 _ => tracing::warn!("an appointment change is too large to notify other replicas"),
             }
         }
-        let sender = self.sender.clone();
+        let channels = self.channels.clone();
         let event = Arc::new(event);
-        tx.on_commit(move || {
-            // Nobody listening is fine.
-            let _ = sender.send(event);
-        });
+        tx.on_commit(move || Self::send(&channels, event));
         Ok(())
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<AppointmentEvent>> {
-        self.sender.subscribe()
+    /// A new watcher of `tenant`'s changes; RESOURCE_EXHAUSTED
+    /// (WATCH_LIMIT_REACHED) when the tenant has as many streams open on this
+    /// replica as it may.
+    pub fn subscribe(&self, tenant: TenantId) -> Result<broadcast::Receiver<Arc<AppointmentEvent>>> {
+        let mut channels = self.channels.lock().map_err(|_| Error::Internal("the feed's lock is poisoned".into()))?;
+        // Channels of tenants whose watchers all left go here too, not only on a send.
+        channels.retain(|_, sender| sender.receiver_count() > 0);
+        let sender = channels.entry(tenant).or_insert_with(|| broadcast::channel(CAPACITY).0);
+        if sender.receiver_count() >= self.max_streams_per_tenant {
+            let limit = self.max_streams_per_tenant;
+            return Err(Error::LimitReached {
+                reason: "WATCH_LIMIT_REACHED",
+                subject: "watch_streams",
+                limit: limit as u64,
+                message: format!(
+                    "this tenant already has {limit} WatchAppointments streams open on this server, the most \
+                     allowed; close one first"
+                ),
+            });
+        }
+        Ok(sender.subscribe())
     }
 
     /// PostgreSQL only: receives every replica's changes and hands them to
@@ -149,6 +194,6 @@ impl AppointmentFeed {
         let Ok(appointment) = pb::Appointment::decode(bytes.as_slice()) else { return };
         let change = pb::AppointmentChange::try_from(payload.c).unwrap_or(pb::AppointmentChange::Updated);
         let event = AppointmentEvent { tenant: TenantId(payload.t), change, appointment, previous_staff_id: payload.p };
-        let _ = self.sender.send(Arc::new(event));
+        Self::send(&self.channels, Arc::new(event));
     }
 }

@@ -10,7 +10,6 @@ use askpro::seed::{DemoSeed, seed_demo};
 use askpro::store::Store;
 use askpro::{server, telemetry};
 use clap::{Parser, Subcommand};
-use secrecy::ExposeSecret;
 
 /// mimalloc rather than the system allocator: measured with `askpro bench`
 /// (docs/benchmarks.md), it returns freed memory to the system where glibc's
@@ -78,6 +77,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Seal every stored secret again under the first of the configured
+    /// key-encryption keys (`secrets_keys` or `secrets_key_file`), after a
+    /// new key was put first; the old key can then be removed.
+    RotateSecrets,
     /// Manage platform-admin keys (never available through the API).
     PlatformKey {
         #[command(subcommand)]
@@ -103,11 +106,32 @@ enum SeedCommand {
 
 #[derive(Subcommand)]
 enum PlatformKeyCommand {
-    /// Create a platform-admin key and print it once.
+    /// Create a platform-admin key and print it once. It expires after
+    /// --expire-days (default 90) unless --no-expiry is given.
     Create {
         /// A name to recognise the key by.
         #[arg(long, default_value = "platform admin")]
         name: String,
+        /// Days until the key stops working.
+        #[arg(long, default_value_t = askpro::platform_keys::DEFAULT_LIFETIME_DAYS, conflicts_with = "no_expiry")]
+        expire_days: u32,
+        /// A key that never expires (the audit reports such keys).
+        #[arg(long)]
+        no_expiry: bool,
+    },
+    /// List the platform-admin keys with expiry and last use.
+    List {
+        /// Also list revoked keys.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a platform-admin key by id.
+    Revoke {
+        /// The key's id (the part after `ak_`, as `list` shows it).
+        id: String,
     },
 }
 
@@ -175,18 +199,52 @@ async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::PlatformKey { action: PlatformKeyCommand::Create { name } } => {
+        Command::PlatformKey { action } => platform_key(config, action).await,
+        Command::RotateSecrets => {
             let state = server::prepare(config).await?;
-            let issued = askpro::domain::api_key::issue();
-            let tx = state.store.platform().await?;
-            askpro::store::api_keys::create_platform_admin(&tx, &issued, name).await?;
-            tx.commit().await?;
-            println!("{}", issued.full_key.expose_secret());
+            let sealed = askpro::store::secrets_at_rest::reseal(
+                &state.store,
+                askpro::store::secrets_at_rest::Reseal::NotCurrent,
+            )
+            .await?;
+            eprintln!("sealed {sealed} secrets under the current key; older keys can now be removed");
             Ok(())
         }
         Command::Bench(args) => askpro::bench::run(config, args).await,
         Command::Top(args) => Ok(askpro::top::run(args, config.listen).await?),
     }
+}
+
+async fn platform_key(config: Config, action: PlatformKeyCommand) -> anyhow::Result<()> {
+    use askpro::platform_keys;
+    let state = server::prepare(config).await?;
+    match action {
+        PlatformKeyCommand::Create { name, expire_days, no_expiry } => {
+            let created = platform_keys::create(&state.store, name, (!no_expiry).then_some(expire_days)).await?;
+            println!("{}", platform_keys::shown_once(&created));
+            match created.row.expire_time {
+                Some(at) => eprintln!("platform-admin key {} expires {}", created.row.id, at.to_rfc3339()),
+                None => eprintln!("platform-admin key {} never expires", created.row.id),
+            }
+        }
+        PlatformKeyCommand::List { all, json } => {
+            let rows = platform_keys::list(&state.store, all).await?;
+            if json {
+                let listed: Vec<platform_keys::Listed> = rows.iter().map(platform_keys::Listed::from).collect();
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+            } else {
+                print!("{}", platform_keys::render(&rows));
+            }
+        }
+        PlatformKeyCommand::Revoke { id } => {
+            let row = platform_keys::revoke(&state.store, &id).await?;
+            eprintln!(
+                "revoked platform-admin key {} ({}); other servers stop accepting it within api_key_cache_secs",
+                row.id, row.display_name
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {

@@ -19,6 +19,7 @@ pub const RATE_LIMIT_REJECTIONS_TOTAL: &str = "askpro_rate_limit_rejections_tota
 pub const RATE_LIMIT_FALLBACK_TOTAL: &str = "askpro_rate_limit_fallback_total";
 /// Calls shed with UNAVAILABLE at the server's concurrency limit.
 pub const LOAD_SHED_TOTAL: &str = "askpro_load_shed_total";
+pub const UNAUTHENTICATED_REFUSED_TOTAL: &str = "askpro_unauthenticated_refused_total";
 /// Database pool connections, by `state` (idle, in_use).
 pub const DB_POOL_CONNECTIONS: &str = "askpro_db_pool_connections";
 /// The database pool's configured maximum.
@@ -99,7 +100,11 @@ fn describe() {
     describe_gauge!(REQUESTS_IN_FLIGHT, "gRPC calls being served");
     describe_counter!(RATE_LIMIT_REJECTIONS_TOTAL, "calls refused by a rate limit, by limit (api_key, tenant)");
     describe_counter!(RATE_LIMIT_FALLBACK_TOTAL, "rate-limit decisions made in-process because Redis was unreachable");
-    describe_counter!(LOAD_SHED_TOTAL, "calls shed at the server's concurrency limit");
+    describe_counter!(LOAD_SHED_TOTAL, "calls shed at the server's concurrency limit, by budget");
+    describe_counter!(
+        UNAUTHENTICATED_REFUSED_TOTAL,
+        "requests refused before any lookup because their client address failed too often"
+    );
     describe_gauge!(DB_POOL_CONNECTIONS, "database pool connections, by state (idle, in_use)");
     describe_gauge!(DB_POOL_MAX_CONNECTIONS, "the database pool's maximum size");
     describe_counter!(CACHE_HITS_TOTAL, "cache lookups answered from the cache, by cache");

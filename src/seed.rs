@@ -53,7 +53,9 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSeed> {
     };
     api_keys::revoke_platform_named(&platform, PLATFORM_KEY_NAME).await?;
     let platform_key = api_key::issue();
-    api_keys::create_platform_admin(&platform, &platform_key, PLATFORM_KEY_NAME.into()).await?;
+    // The demo's platform key is replaced on every start and expires anyway.
+    let expire_time = Some(crate::store::now() + chrono::Duration::days(30));
+    api_keys::create_platform_admin_until(&platform, &platform_key, PLATFORM_KEY_NAME.into(), expire_time).await?;
     platform.commit().await?;
 
     let tx = store.write(TenantId(tenant.id)).await?;

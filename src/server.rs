@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::health::{HealthMonitor, HealthReport};
 use crate::layers::around::AroundLayer;
 use crate::layers::auth::Authenticate;
+use crate::layers::client_address::ResolveClientAddress;
 use crate::layers::deadline::EnforceDeadline;
 use crate::layers::grpc_web::BrowserGrpcLayer;
 use crate::layers::load_shed::ShedLoad;
@@ -45,9 +46,10 @@ use crate::store::Store;
 pub async fn prepare(config: Config) -> Result<AppState> {
     let store = Store::connect(&config).await?;
     store.migrate().await?;
+    seal_plain_text_secrets(&store).await;
     tokio::task::spawn_blocking(crate::domain::phone::warm_up).await.map_err(Error::internal)?;
     let hold_limits = crate::operations::holds::HoldLimits::from_config(&config);
-    let ops = crate::operations::Operations::new(store.clone(), hold_limits);
+    let ops = crate::operations::Operations::new(store.clone(), hold_limits, config.max_watch_streams_per_tenant);
     let keys = ApiKeyCache::new(Duration::from_secs(config.api_key_cache_secs));
     let breakers = crate::calcom::Breakers::new(
         config.calcom_breaker_failures,
@@ -63,7 +65,8 @@ pub async fn prepare(config: Config) -> Result<AppState> {
         Duration::from_secs(config.calcom_busy_ttl_secs),
         config.calcom_busy_days,
     ));
-    Ok(AppState { store, ops, config: Arc::new(config), keys, calcom, calcom_busy })
+    let failed_attempts = Arc::new(crate::access::FailedAttempts::new(config.unauthenticated_limit_per_address));
+    Ok(AppState { store, ops, config: Arc::new(config), keys, calcom, calcom_busy, failed_attempts })
 }
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting,
@@ -101,6 +104,10 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         state.store.clone(),
         state.calcom.clone(),
         state.config.calcom_import_interval_secs,
+    ));
+    let idempotency_retention = tokio::spawn(crate::jobs::idempotency_retention::run_periodically(
+        state.store.clone(),
+        state.config.idempotency_retention_hours,
     ));
     let retention = tokio::spawn(crate::jobs::webhook_retention::run_periodically(
         state.store.clone(),
@@ -167,11 +174,9 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .route("/readyz", get(health_json).with_state(health.clone()))
         .route("/livez", get(alive))
         .route("/metrics", get(crate::api::metrics::scrape))
-        .route(
-            "/webhooks/inbound/{path_token}",
-            axum::routing::post(crate::api::inbound::receive)
-                .layer(axum::extract::DefaultBodyLimit::max(crate::webhooks::payload::MAX_BODY_BYTES)),
-        )
+        // The handler reads the body itself, after the token lookup, up to
+        // webhooks::payload::MAX_BODY_BYTES.
+        .route("/webhooks/inbound/{path_token}", axum::routing::post(crate::api::inbound::receive))
         .with_state(state.clone());
     let routes = Routes::from(grpc.into_axum_router().merge(http));
 
@@ -191,6 +196,7 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         }
     };
     let config = &state.config;
+    let client_address = ResolveClientAddress::new(&config.trusted_proxies).map_err(Error::Internal)?;
     let limiter = RateLimiter::new(config).await;
     tracing::info!(enabled = limiter.is_enabled(), shared_through_redis = limiter.uses_redis(), "rate limits");
     // The layer order, and why, is documented in `crate::layers`.
@@ -204,11 +210,12 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         .layer(BrowserGrpcLayer)
         .layer(AroundLayer(crate::layers::content_type::RequireGrpcContentType))
         .layer(AroundLayer(AssignRequestId))
+        .layer(AroundLayer(client_address))
         .layer(AroundLayer(ObserveCalls))
         .layer(panics::layer())
-        .layer(AroundLayer(ShedLoad::new(config.max_concurrent_calls)))
+        .layer(AroundLayer(ShedLoad::new(config.max_concurrent_calls, config.max_concurrent_webhooks)))
         .layer(AroundLayer(EnforceDeadline::new(config.default_deadline(), config.max_deadline())))
-        .layer(AroundLayer(Authenticate::new(state.store.clone(), state.keys.clone())))
+        .layer(AroundLayer(Authenticate::new(state.store.clone(), state.keys.clone(), state.failed_attempts.clone())))
         .layer(AroundLayer(LimitRate::new(limiter)))
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming(listener), drain)
@@ -221,12 +228,27 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
     statistics.abort();
     webhooks.abort();
     retention.abort();
+    idempotency_retention.abort();
     calcom_syncs.abort();
     calcom_imports.abort();
     calcom_busy_warm_up.abort();
     health_checks.abort();
     calcom_health.abort();
     served
+}
+
+/// Seals secrets stored in plain text before sealing existed. Best effort: a
+/// failure (another replica sealing at the same moment) leaves them readable
+/// as they are, and the next start tries again.
+async fn seal_plain_text_secrets(store: &Store) {
+    use crate::store::secrets_at_rest::{Reseal, reseal};
+    match reseal(store, Reseal::PlainText).await {
+        Ok(0) => {}
+        Ok(sealed) => tracing::info!(sealed, "sealed secrets stored in plain text"),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not seal secrets stored in plain text; will retry at the next start")
+        }
+    }
 }
 
 /// Fills Cal.com's busy times once after start and again on every warm-up

@@ -14,6 +14,7 @@ mod m20261206_000005_claims_by_end;
 mod m20261207_000006_customer_overlap;
 mod m20261207_000007_calcom;
 mod m20261207_000008_hold_limits;
+mod m20261207_000009_api_key_use;
 pub mod sql;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_customer_overlap::Migration),
             Box::new(m20261207_000007_calcom::Migration),
             Box::new(m20261207_000008_hold_limits::Migration),
+            Box::new(m20261207_000009_api_key_use::Migration),
         ]
     }
 }

@@ -1,11 +1,13 @@
 //! API keys at the door: the key a request presents, checked against its
 //! stored row (cached for a few seconds), its scope against the method's
 //! permission, and the tenant it acts on.
+use std::net::IpAddr;
 use std::time::Duration;
 
 use http::HeaderMap;
 
 use super::caller::Caller;
+use super::failed_attempts::FailedAttempts;
 use crate::domain::api_key;
 use crate::domain::ids::{ApiKeyId, TenantId};
 use crate::domain::scope::{Permission, Scope};
@@ -20,43 +22,100 @@ pub const TENANT_HEADER: &str = "x-askpro-tenant-id";
 /// no database round trip per call. The secret is still verified against
 /// the hash on every call; only the row is cached. A revocation clears the
 /// entry in this process at once and reaches other replicas within the TTL
-/// (`api_key_cache_secs`). Unknown ids are not cached, so a made-up key can
-/// not fill the cache.
+/// (`api_key_cache_secs`). Unknown ids are remembered as unknown for the same
+/// time (a separate, bounded cache, so made-up keys cannot push real rows
+/// out): the same made-up key sent again costs no lookup. Key ids are random
+/// and new keys never were looked up, so a key just issued is never
+/// mistaken for an unknown one.
 #[derive(Clone)]
 pub struct ApiKeyCache {
     rows: moka::sync::Cache<ApiKeyId, ApiKeyRow>,
+    unknown: moka::sync::Cache<ApiKeyId, ()>,
+    /// Keys whose use this process recorded within the last minute.
+    uses_recorded: moka::sync::Cache<ApiKeyId, ()>,
 }
+
+/// How often one server records a key's use, at most.
+const USE_RECORDED_EVERY: Duration = Duration::from_secs(60);
 
 impl ApiKeyCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { rows: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(ttl).build() }
+        Self {
+            rows: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
+            unknown: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
+            uses_recorded: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(USE_RECORDED_EVERY).build(),
+        }
+    }
+
+    /// Records that a key was used (its `last_use_time`), at most once a
+    /// minute per key, in the background: the call never waits for it, and a
+    /// failure only delays the record.
+    fn record_use(&self, store: &Store, id: ApiKeyId) {
+        if !self.uses_recorded.entry(id).or_insert(()).is_fresh() {
+            return;
+        }
+        let store = store.clone();
+        tokio::spawn(async move {
+            let recorded = async {
+                let tx = store.platform().await?;
+                api_keys::record_use(&tx, id, crate::store::now()).await?;
+                tx.commit().await
+            };
+            if let Err(err) = recorded.await {
+                tracing::debug!(error = %err, "could not record an API key's use");
+            }
+        });
     }
 
     /// Forgets a key (after a revocation).
     pub fn invalidate(&self, id: ApiKeyId) {
         self.rows.invalidate(&id);
+        self.unknown.invalidate(&id);
     }
 
-    async fn row(&self, store: &Store, id: ApiKeyId) -> Result<Option<ApiKeyRow>> {
-        if let Some(row) = self.rows.get(&id) {
+    /// The row, if this process holds it (no database).
+    fn cached(&self, id: ApiKeyId) -> Option<ApiKeyRow> {
+        let row = self.rows.get(&id);
+        if row.is_some() {
             metrics::counter!(crate::metrics::CACHE_HITS_TOTAL, "cache" => "api_key").increment(1);
-            return Ok(Some(row));
+        }
+        row
+    }
+
+    /// The row from the database, unless the id is known to be unknown.
+    async fn load(&self, store: &Store, id: ApiKeyId) -> Result<Option<ApiKeyRow>> {
+        if self.unknown.contains_key(&id) {
+            metrics::counter!(crate::metrics::CACHE_HITS_TOTAL, "cache" => "api_key_unknown").increment(1);
+            return Ok(None);
         }
         metrics::counter!(crate::metrics::CACHE_MISSES_TOTAL, "cache" => "api_key").increment(1);
         let tx = store.platform_read().await?;
         let row = api_keys::find_for_authentication(&tx, id).await?;
         tx.commit().await?;
-        if let Some(row) = &row {
-            self.rows.insert(id, row.clone());
+        match &row {
+            Some(row) => self.rows.insert(id, row.clone()),
+            None => self.unknown.insert(id, ()),
         }
         Ok(row)
     }
 }
 
+/// Where a request comes from, and what its address may still cost.
+#[derive(Clone, Copy)]
+pub struct Door<'a> {
+    pub attempts: &'a FailedAttempts,
+    pub address: Option<IpAddr>,
+}
+
 /// Resolves the headers to a caller allowed to use `permission`.
+///
+/// A key this process has not verified lately costs a database lookup: an
+/// address over its failed attempts (`FailedAttempts`) gets
+/// RESOURCE_EXHAUSTED instead of one.
 pub async fn authenticate(
     store: &Store,
     keys: &ApiKeyCache,
+    door: Door<'_>,
     headers: &HeaderMap,
     permission: Permission,
 ) -> Result<Caller> {
@@ -67,7 +126,13 @@ pub async fn authenticate(
     };
     let presented = api_key::parse(raw).ok_or_else(invalid)?;
     let key_id = presented.id;
-    let row = keys.row(store, key_id).await?.ok_or_else(invalid)?;
+    let row = match keys.cached(key_id) {
+        Some(row) => row,
+        None => {
+            door.attempts.admit(door.address)?;
+            keys.load(store, key_id).await?.ok_or_else(invalid)?
+        }
+    };
     if !presented.matches(&row.secret_hash) || row.revoke_time.is_some() {
         return Err(invalid());
     }
@@ -99,6 +164,7 @@ pub async fn authenticate(
         }
         (None, None) => None,
     };
+    keys.record_use(store, key_id);
     Ok(Caller { key_id, scope, tenant })
 }
 

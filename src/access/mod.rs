@@ -2,8 +2,10 @@
 //! requires, and the API-key check that produces the caller. The auth layer
 //! and the handlers both use it; it knows neither.
 pub mod caller;
+pub mod failed_attempts;
 pub mod keys;
 pub mod permissions;
 
 pub use caller::{Caller, caller, tenant_of};
-pub use keys::{ApiKeyCache, TENANT_HEADER, authenticate};
+pub use failed_attempts::FailedAttempts;
+pub use keys::{ApiKeyCache, Door, TENANT_HEADER, authenticate};

@@ -11,7 +11,7 @@ pub fn required(path: &str) -> Option<Permission> {
     let (service, method) = path.strip_prefix('/')?.split_once('/')?;
     let permission = match (service, method) {
         ("askpro.tenant.v1.TenantService", method) => match method {
-            "CreateTenant" | "ListTenants" => Platform,
+            "CreateTenant" | "ListTenants" | "ListPlatformApiKeys" | "RevokePlatformApiKey" => Platform,
             "GetTenant" | "GetBranch" | "ListBranches" | "GetStaff" | "ListStaff" | "GetService" | "ListServices" => {
                 Read
             }

@@ -31,4 +31,7 @@ pub struct AppState {
     pub calcom: crate::calcom::CalcomClient,
     /// Cal.com's busy times for the slot engine.
     pub calcom_busy: Arc<crate::calcom::BusyTimes>,
+    /// Failed attempts per client address (bad keys, webhook tokens and
+    /// signatures), shared by the auth layer and the inbound webhooks.
+    pub failed_attempts: Arc<crate::access::FailedAttempts>,
 }

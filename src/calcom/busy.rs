@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use secrecy::SecretString;
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -181,7 +180,7 @@ async fn account_staff(store: &Store, tenant: TenantId) -> Result<Option<(Connec
         .read_with(tenant, async |tx| {
             let Some(row) = calcom::connection(tx).await? else { return Ok(None) };
             let ids = calcom::staff_of_account(tx, row.account_user_id, &row.account_email).await?;
-            let connection = Connection::new(tenant, &row.base_url, SecretString::from(row.api_key));
+            let connection = Connection::new(tenant, &row.base_url, calcom::api_key(tx.secrets(), &row)?);
             Ok(Some((connection, ids)))
         })
         .await

@@ -24,15 +24,18 @@ pub fn breaker_state(state: State) -> pb::BreakerState {
     }
 }
 
-/// The connection as the API shows it; `counts` are (pending, dead-lettered).
+/// The connection as the API shows it (`api_key_hint` from `key_hint` of
+/// the opened key; the row holds it sealed); `counts` are (pending,
+/// dead-lettered).
 pub fn connection(
     row: calcom_connection::Model,
+    api_key_hint: String,
     links: Vec<calcom_staff_link::Model>,
     breaker: State,
     counts: (u64, u64),
 ) -> pb::CalcomConnection {
     pb::CalcomConnection {
-        api_key_hint: key_hint(&row.api_key),
+        api_key_hint,
         base_url: row.base_url,
         account: Some(pb::CalcomAccount {
             user_id: row.account_user_id,

@@ -84,5 +84,6 @@ pub fn api_key(row: api_key::Model) -> pb::ApiKey {
         expire_time: row.expire_time.map(timestamp),
         revoke_time: row.revoke_time.map(timestamp),
         create_time: Some(timestamp(row.create_time)),
+        last_use_time: row.last_use_time.map(timestamp),
     }
 }

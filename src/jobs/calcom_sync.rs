@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
 
 use crate::calcom::wire::{self, APPOINTMENT_METADATA_KEY};
 use crate::calcom::{BusyTimes, CalcomClient, CalcomError, Connection};
@@ -165,7 +164,7 @@ impl Worker {
                 let link = calcom::links(tx).await?.into_iter().find(|l| l.staff_id == appointment.staff_id);
                 let customer = customers::get(tx, appointment.customer_id).await?;
                 let branch = branches::get_row(tx, BranchId(appointment.branch_id)).await?;
-                let connection = Connection::new(tenant, &row.base_url, SecretString::from(row.api_key));
+                let connection = Connection::new(tenant, &row.base_url, calcom::api_key(tx.secrets(), &row)?);
                 Ok(Some(Subject { connection, link, appointment, customer, branch }))
             })
             .await

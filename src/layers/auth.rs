@@ -8,9 +8,12 @@
 use http::{Request, Response};
 use tower::Service;
 
+use std::sync::Arc;
+
 use super::around::Around;
-use crate::access::keys::{ApiKeyCache, authenticate};
-use crate::access::permissions;
+use super::client_address::ClientAddress;
+use crate::access::keys::{ApiKeyCache, Door, authenticate};
+use crate::access::{FailedAttempts, permissions};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -18,11 +21,12 @@ use crate::store::Store;
 pub struct Authenticate {
     store: Store,
     keys: ApiKeyCache,
+    attempts: Arc<FailedAttempts>,
 }
 
 impl Authenticate {
-    pub fn new(store: Store, keys: ApiKeyCache) -> Self {
-        Self { store, keys }
+    pub fn new(store: Store, keys: ApiKeyCache, attempts: Arc<FailedAttempts>) -> Self {
+        Self { store, keys, attempts }
     }
 }
 
@@ -45,7 +49,9 @@ impl Around for Authenticate {
             let unknown = Error::NotImplemented("no such AskPro method");
             return Ok(tonic::Status::from(unknown).into_http());
         };
-        match authenticate(&self.store, &self.keys, request.headers(), permission).await {
+        let address = request.extensions().get::<ClientAddress>().map(|client| client.0);
+        let door = Door { attempts: &self.attempts, address };
+        match authenticate(&self.store, &self.keys, door, request.headers(), permission).await {
             Ok(caller) => {
                 request.extensions_mut().insert(caller.clone());
                 let mut response = inner.call(request).await?;
@@ -53,7 +59,12 @@ impl Around for Authenticate {
                 response.extensions_mut().insert(caller);
                 Ok(response)
             }
-            Err(err) => Ok(tonic::Status::from(err).into_http()),
+            Err(err) => {
+                if matches!(err, Error::Unauthenticated { .. }) {
+                    self.attempts.record(address);
+                }
+                Ok(tonic::Status::from(err).into_http())
+            }
         }
     }
 }

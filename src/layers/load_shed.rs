@@ -3,6 +3,8 @@
 //! RetryInfo) instead of queueing behind the others until every caller's
 //! deadline has passed. A client retries on another replica or a moment
 //! later. Health probes are never shed: an overloaded pod is busy, not dead.
+//! Inbound webhooks (`/webhooks/inbound/...`) draw from a budget of their
+//! own, so a flood of (slow) webhook POSTs leaves the API its permits.
 //!
 //! Written here rather than with tower's LoadShed + ConcurrencyLimit: those
 //! shed by readiness, which would shed health probes too, and tonic applies
@@ -18,14 +20,21 @@ use crate::error::Error;
 
 #[derive(Clone)]
 pub struct ShedLoad {
-    permits: Arc<Semaphore>,
+    calls: Arc<Semaphore>,
+    webhooks: Arc<Semaphore>,
 }
 
 impl ShedLoad {
-    pub fn new(max_concurrent_calls: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max_concurrent_calls.max(1))) }
+    pub fn new(max_concurrent_calls: usize, max_concurrent_webhooks: usize) -> Self {
+        Self {
+            calls: Arc::new(Semaphore::new(max_concurrent_calls.max(1))),
+            webhooks: Arc::new(Semaphore::new(max_concurrent_webhooks.max(1))),
+        }
     }
 }
+
+/// The path prefix of the inbound webhook routes.
+const INBOUND_WEBHOOKS: &str = "/webhooks/inbound/";
 
 impl Around for ShedLoad {
     async fn around<S, B, RB>(&self, request: Request<B>, mut inner: S) -> Result<Response<RB>, S::Error>
@@ -39,9 +48,14 @@ impl Around for ShedLoad {
         if is_health_check(request.uri().path()) {
             return inner.call(request).await;
         }
-        let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
-            metrics::counter!(crate::metrics::LOAD_SHED_TOTAL).increment(1);
-            tracing::warn!("at the concurrency limit; call shed");
+        let (permits, budget) = if request.uri().path().starts_with(INBOUND_WEBHOOKS) {
+            (&self.webhooks, "webhooks")
+        } else {
+            (&self.calls, "calls")
+        };
+        let Ok(_permit) = permits.clone().try_acquire_owned() else {
+            metrics::counter!(crate::metrics::LOAD_SHED_TOTAL, "budget" => budget).increment(1);
+            tracing::warn!(budget, "at the concurrency limit; call shed");
             return Ok(refusal(is_grpc(&request), Error::Overloaded, http::StatusCode::SERVICE_UNAVAILABLE));
         };
         inner.call(request).await

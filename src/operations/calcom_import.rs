@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
-use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::calcom::{CalcomClient, CalcomError, Connection, wire};
@@ -74,7 +73,7 @@ pub async fn import(store: &Store, client: &CalcomClient, tenant: TenantId) -> R
             Ok((row, calcom::links(tx).await?))
         })
         .await?;
-    let connection = Connection::new(tenant, &row.base_url, SecretString::from(row.api_key.clone()));
+    let connection = Connection::new(tenant, &row.base_url, calcom::api_key(store.secrets(), &row)?);
     let wanted: BTreeSet<i64> = links.iter().map(|l| l.event_type_id).collect();
     let mut event_types = Vec::new();
     for id in wanted {

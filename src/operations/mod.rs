@@ -32,8 +32,8 @@ pub struct Operations {
 }
 
 impl Operations {
-    pub fn new(store: Store, hold_limits: holds::HoldLimits) -> Self {
-        let feed = AppointmentFeed::new(&store);
+    pub fn new(store: Store, hold_limits: holds::HoldLimits, max_watch_streams_per_tenant: usize) -> Self {
+        let feed = AppointmentFeed::new(&store, max_watch_streams_per_tenant);
         Self { store, feed, hold_limits }
     }
 }

@@ -1,6 +1,7 @@
 //! API keys: hashed secrets with a scope. Tenant keys live in their tenant;
-//! platform-admin keys have none and are only made by the command line.
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+//! platform-admin keys have none and are only made by the command line
+//! (listed and revoked by the command line or a platform admin's RPC).
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::entities::api_key;
@@ -28,6 +29,7 @@ fn row(tenant_id: Option<Uuid>, issued: &IssuedKey, new: NewApiKey) -> api_key::
         expire_time: new.expire_time,
         revoke_time: None,
         create_time: now(),
+        last_use_time: None,
     }
 }
 
@@ -40,13 +42,23 @@ pub async fn create(tx: &TenantTx, issued: &IssuedKey, new: NewApiKey) -> Result
     Ok(model)
 }
 
-/// Creates a platform-admin key (command line only).
+/// Creates a platform-admin key (command line only), never expiring.
 pub async fn create_platform_admin(
     tx: &PlatformTx,
     issued: &IssuedKey,
     display_name: String,
 ) -> Result<api_key::Model> {
-    let model = row(None, issued, NewApiKey { display_name, scope: Scope::PlatformAdmin, expire_time: None });
+    create_platform_admin_until(tx, issued, display_name, None).await
+}
+
+/// Creates a platform-admin key that stops working at `expire_time`.
+pub async fn create_platform_admin_until(
+    tx: &PlatformTx,
+    issued: &IssuedKey,
+    display_name: String,
+    expire_time: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<api_key::Model> {
+    let model = row(None, issued, NewApiKey { display_name, scope: Scope::PlatformAdmin, expire_time });
     api_key::Entity::insert(all_set::<api_key::ActiveModel, _>(model.clone()))
         .exec_without_returning(tx.conn())
         .await?;
@@ -59,20 +71,62 @@ pub async fn find_for_authentication(tx: &PlatformTx, id: ApiKeyId) -> Result<Op
 }
 
 pub async fn list(tx: &TenantTx, page: &PageRequest, show_revoked: bool) -> Result<Vec<api_key::Model>> {
-    let mut query = api_key::Entity::find().filter(api_key::Column::TenantId.eq(tx.tenant().0));
+    list_of(tx.conn(), Some(tx.tenant().0), page, show_revoked).await
+}
+
+/// The platform-admin keys (they have no tenant).
+pub async fn list_platform(tx: &PlatformTx, page: &PageRequest, show_revoked: bool) -> Result<Vec<api_key::Model>> {
+    list_of(tx.conn(), None, page, show_revoked).await
+}
+
+pub async fn revoke(tx: &TenantTx, id: ApiKeyId) -> Result<api_key::Model> {
+    revoke_of(tx.conn(), Some(tx.tenant().0), id).await
+}
+
+/// Revokes a platform-admin key (a tenant key's id answers NOT_FOUND).
+pub async fn revoke_platform(tx: &PlatformTx, id: ApiKeyId) -> Result<api_key::Model> {
+    revoke_of(tx.conn(), None, id).await
+}
+
+/// Notes that a key was used (at most once a minute per key and server,
+/// see `access::keys`).
+pub async fn record_use(tx: &PlatformTx, id: ApiKeyId, at: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::LastUseTime, sea_orm::sea_query::Expr::value(Some(at)))
+        .filter(api_key::Column::Id.eq(id.0))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Keys whose `tenant_id` is `owner` (NULL: the platform's).
+fn owned_by(owner: Option<Uuid>) -> sea_orm::Condition {
+    match owner {
+        Some(tenant) => sea_orm::Condition::all().add(api_key::Column::TenantId.eq(tenant)),
+        None => sea_orm::Condition::all().add(api_key::Column::TenantId.is_null()),
+    }
+}
+
+async fn list_of(
+    conn: &impl ConnectionTrait,
+    owner: Option<Uuid>,
+    page: &PageRequest,
+    show_revoked: bool,
+) -> Result<Vec<api_key::Model>> {
+    let mut query = api_key::Entity::find().filter(owned_by(owner));
     if !show_revoked {
         query = query.filter(api_key::Column::RevokeTime.is_null());
     }
     if let Some(after) = page.after {
         query = query.filter(api_key::Column::Id.gt(after));
     }
-    Ok(query.order_by_asc(api_key::Column::Id).limit(page.fetch_limit()).all(tx.conn()).await?)
+    Ok(query.order_by_asc(api_key::Column::Id).limit(page.fetch_limit()).all(conn).await?)
 }
 
-pub async fn revoke(tx: &TenantTx, id: ApiKeyId) -> Result<api_key::Model> {
+async fn revoke_of(conn: &impl ConnectionTrait, owner: Option<Uuid>, id: ApiKeyId) -> Result<api_key::Model> {
     let mut key = api_key::Entity::find_by_id(id.0)
-        .filter(api_key::Column::TenantId.eq(tx.tenant().0))
-        .one(tx.conn())
+        .filter(owned_by(owner))
+        .one(conn)
         .await?
         .ok_or(Error::NotFound { resource: "api key" })?;
     if key.revoke_time.is_some() {
@@ -82,8 +136,8 @@ pub async fn revoke(tx: &TenantTx, id: ApiKeyId) -> Result<api_key::Model> {
     api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokeTime, sea_orm::sea_query::Expr::value(key.revoke_time))
         .filter(api_key::Column::Id.eq(key.id))
-        .filter(api_key::Column::TenantId.eq(tx.tenant().0))
-        .exec(tx.conn())
+        .filter(owned_by(owner))
+        .exec(conn)
         .await?;
     Ok(key)
 }

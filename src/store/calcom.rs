@@ -16,9 +16,12 @@ use uuid::Uuid;
 use super::entities::{
     calcom_connection as connection, calcom_event_type as event_type, calcom_staff_link as link, calcom_sync as sync,
 };
-use super::{PlatformTx, Scoped, TenantTx, all_set, now};
+use secrecy::SecretString;
+
+use super::{PlatformTx, Scoped, TenantTx, all_set, now, secrets_at_rest};
 use crate::domain::page::PageRequest;
 use crate::error::{Error, Result};
+use crate::secrets::SecretBox;
 
 type Instant = DateTime<Utc>;
 
@@ -50,6 +53,12 @@ impl SyncState {
 
 // ---- the connection ---------------------------------------------------------
 
+/// The connection's Cal.com API key, opened (it is stored sealed, see
+/// `crate::secrets`).
+pub fn api_key(secrets: &SecretBox, row: &connection::Model) -> Result<SecretString> {
+    secrets.open(&secrets_at_rest::calcom_connection(row.tenant_id), &row.api_key)
+}
+
 /// The tenant's connection, if any.
 pub async fn connection(tx: &TenantTx) -> Result<Option<connection::Model>> {
     Ok(connection::Entity::find_by_id(tx.tenant().0).one(tx.conn()).await?)
@@ -66,8 +75,10 @@ pub async fn links(tx: &TenantTx) -> Result<Vec<link::Model>> {
 
 /// Creates or replaces the connection and all its links. Links are part of
 /// the booking configuration (cached), so the configuration is marked changed.
-pub async fn save(tx: &TenantTx, row: connection::Model, links: Vec<link::Model>) -> Result<()> {
+pub async fn save(tx: &TenantTx, mut row: connection::Model, links: Vec<link::Model>) -> Result<()> {
     let tenant = tx.tenant().0;
+    // `row` carries the key in plain text; only its sealed form is stored.
+    row.api_key = tx.secrets().seal(&secrets_at_rest::calcom_connection(tenant), &row.api_key);
     link::Entity::delete_many().filter(link::Column::TenantId.eq(tenant)).exec(tx.conn()).await?;
     let upsert = connection::Entity::insert(all_set::<connection::ActiveModel, _>(row)).on_conflict(
         OnConflict::column(connection::Column::TenantId)

@@ -173,10 +173,19 @@ impl DueDelivery {
 }
 
 /// Claims up to `limit` due deliveries of all tenants for `lease`, oldest
-/// due first. A worker that dies leaves a lease that runs out, and another
-/// worker claims the delivery again. On PostgreSQL, concurrent workers skip
-/// each other's rows (FOR UPDATE SKIP LOCKED); SQLite has one writer.
-pub async fn claim_due(tx: &PlatformTx, lease: std::time::Duration, limit: u64) -> Result<Vec<DueDelivery>> {
+/// due first, leaving out the subscriptions in `busy` (at their in-flight
+/// cap) and every delivery `admit` refuses (which sees each candidate's
+/// subscription, oldest first, and keeps a batch within the caps). A worker
+/// that dies leaves a lease that runs out, and another worker claims the
+/// delivery again. On PostgreSQL, concurrent workers skip each other's rows
+/// (FOR UPDATE SKIP LOCKED); SQLite has one writer.
+pub async fn claim_due(
+    tx: &PlatformTx,
+    lease: std::time::Duration,
+    limit: u64,
+    busy: &[Uuid],
+    mut admit: impl FnMut(Uuid) -> bool,
+) -> Result<Vec<DueDelivery>> {
     let at = now();
     let lease_until = at + chrono::TimeDelta::from_std(lease).map_err(Error::internal)?;
     let mut query = delivery::Entity::find()
@@ -185,12 +194,16 @@ pub async fn claim_due(tx: &PlatformTx, lease: std::time::Duration, limit: u64) 
         .filter(Condition::any().add(delivery::Column::LeaseUntil.is_null()).add(delivery::Column::LeaseUntil.lt(at)))
         .order_by_asc(delivery::Column::NextAttemptTime)
         .limit(limit);
+    if !busy.is_empty() {
+        query = query.filter(delivery::Column::SubscriptionId.is_not_in(busy.iter().copied()));
+    }
     if tx.conn().get_database_backend() == DbBackend::Postgres {
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
     let rows = query.all(tx.conn()).await?;
     let mut claimed = Vec::with_capacity(rows.len());
-    for mut row in rows {
+    // Rows not admitted are not leased: their lock ends with the transaction.
+    for mut row in rows.into_iter().filter(|row| admit(row.subscription_id)) {
         delivery::Entity::update_many()
             .col_expr(delivery::Column::LeaseUntil, Expr::value(Some(lease_until)))
             .filter(delivery::Column::TenantId.eq(row.tenant_id))

@@ -40,6 +40,8 @@ pub mod api_key {
         pub expire_time: Option<DateTimeUtc>,
         pub revoke_time: Option<DateTimeUtc>,
         pub create_time: DateTimeUtc,
+        /// When the key was last used (recorded at most once a minute).
+        pub last_use_time: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

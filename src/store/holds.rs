@@ -33,7 +33,7 @@ pub struct LiveHolds {
 pub async fn live_counts(tx: &TenantTx, hold_key: &str, api_key: Uuid, at: DateTime<Utc>) -> Result<LiveHolds> {
     let matching = |condition: SimpleExpr| {
         let ones: SimpleExpr = Func::sum(Expr::case(condition, 1).finally(0)).into();
-        SimpleExpr::from(Func::cast_as(Func::coalesce([ones, Expr::val(0).into()]), "BIGINT"))
+        SimpleExpr::from(Func::cast_as(Func::coalesce([ones, Expr::val(0)]), "BIGINT"))
     };
     let (of_hold_key, of_api_key, in_tenant): (i64, i64, i64) = hold::Entity::find()
         .select_only()

@@ -3,7 +3,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, TryInsertResult};
 
 use super::entities::idempotency_record as record;
-use super::{Scoped, all_set, now};
+use super::{PlatformTx, Scoped, all_set, now};
 use crate::error::Result;
 
 pub async fn find(tx: &impl Scoped, method: &str, request_id: &str) -> Result<Option<record::Model>> {
@@ -37,6 +37,13 @@ pub async fn reserve_or_find(
         // The holder's transaction committed (or it was there all along).
         _ => find(tx, method, request_id).await,
     }
+}
+
+/// Deletes, in every tenant, the records made before `before` (retention):
+/// a retry with such a request_id creates anew.
+pub async fn purge_everywhere(tx: &PlatformTx, before: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+    let deleted = record::Entity::delete_many().filter(record::Column::CreateTime.lt(before)).exec(tx.conn()).await?;
+    Ok(deleted.rows_affected)
 }
 
 /// Stores the response of a reserved record, with the transaction's commit

@@ -9,11 +9,14 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::entities::inbound_endpoint as endpoint;
-use super::{PlatformTx, TenantTx, all_set, check_etag, now};
+use secrecy::SecretString;
+
+use super::{PlatformTx, TenantTx, all_set, check_etag, now, secrets_at_rest};
 use crate::domain::ids::InboundEndpointId;
 use crate::domain::page::PageRequest;
 use crate::domain::webhook::InboundProvider;
 use crate::error::{Error, Result};
+use crate::secrets::SecretBox;
 
 /// The URL path prefix of every inbound endpoint.
 pub const PATH_PREFIX: &str = "/webhooks/inbound/";
@@ -31,6 +34,11 @@ pub struct InboundEndpointChanges {
     pub secret: Option<String>,
 }
 
+/// The endpoint's secret, opened (to verify a request).
+pub fn secret(secrets: &SecretBox, row: &endpoint::Model) -> Result<SecretString> {
+    secrets.open(&secrets_at_rest::inbound_endpoint(row.tenant_id, row.id), &row.secret)
+}
+
 /// The path a provider posts to.
 pub fn path_of(row: &endpoint::Model) -> String {
     format!("{PATH_PREFIX}{}", row.path_token)
@@ -38,13 +46,14 @@ pub fn path_of(row: &endpoint::Model) -> String {
 
 pub async fn create(tx: &TenantTx, new: NewInboundEndpoint) -> Result<endpoint::Model> {
     let at = now();
+    let id = Uuid::now_v7();
     let row = endpoint::Model {
         tenant_id: tx.tenant().0,
-        id: Uuid::now_v7(),
+        id,
         provider: new.provider.as_str().into(),
         display_name: new.display_name,
         path_token: path_token(),
-        secret: new.secret,
+        secret: tx.secrets().seal(&secrets_at_rest::inbound_endpoint(tx.tenant().0, id), &new.secret),
         revision: 1,
         create_time: at,
         update_time: at,
@@ -104,7 +113,7 @@ pub async fn update(
         next.display_name = name;
     }
     if let Some(secret) = changes.secret {
-        next.secret = secret;
+        next.secret = tx.secrets().seal(&secrets_at_rest::inbound_endpoint(current.tenant_id, current.id), &secret);
     }
     next.revision += 1;
     next.update_time = now();

@@ -24,6 +24,7 @@ pub mod idempotency;
 pub mod inbound_endpoints;
 pub mod inbound_events;
 pub mod outbox;
+pub mod secrets_at_rest;
 pub mod services;
 pub mod slot_claims;
 pub mod staff;
@@ -48,6 +49,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::config::Config;
 use crate::domain::ids::TenantId;
 use crate::error::{Error, Result};
+use crate::secrets::SecretBox;
 use at_commit::{AtCommit, Check};
 pub use caches::Caches;
 pub use caches::config::TenantConfig;
@@ -80,6 +82,8 @@ pub struct Store {
     /// failing with SQLITE_BUSY half-way.
     sqlite_write_gate: Option<Arc<Mutex<()>>>,
     caches: Arc<Caches>,
+    /// Seals and opens the secrets stored in rows (`crate::secrets`).
+    secrets: Arc<SecretBox>,
 }
 
 /// What a transaction does in this process once it has committed (tell
@@ -98,11 +102,17 @@ pub struct TenantTx {
     /// Writes, checks and PostgreSQL notifications sent with the commit.
     at_commit: std::sync::Mutex<AtCommit>,
     caches: Arc<Caches>,
+    secrets: Arc<SecretBox>,
 }
 
 impl TenantTx {
     pub fn tenant(&self) -> TenantId {
         self.tenant
+    }
+
+    /// Seals secrets before they are written (`crate::secrets`).
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
     }
 
     pub fn conn(&self) -> &DatabaseTransaction {
@@ -158,7 +168,7 @@ impl TenantTx {
     }
 
     pub async fn commit(self) -> Result<()> {
-        let TenantTx { txn, tenant, _write_gate, after_commit, changes, at_commit, caches } = self;
+        let TenantTx { txn, tenant, _write_gate, after_commit, changes, at_commit, caches, secrets: _ } = self;
         let changes = changes.into_inner().unwrap_or_else(|_| caches::Changes::everything());
         let mut at_commit = at_commit.into_inner().map_err(|_| Error::Internal("a queued write panicked".into()))?;
         if txn.get_database_backend() == DbBackend::Postgres && !changes.is_empty() {
@@ -270,7 +280,10 @@ impl Store {
         // SQLite is one process: it hears every change from the start. A
         // PostgreSQL replica bypasses the caches until its listener runs.
         let caches = Arc::new(Caches::new(config.caches, is_sqlite));
-        Ok(Self { db, app_role, sqlite_write_gate, caches })
+        let keys =
+            crate::secrets::load_keys(config).map_err(|why| Error::Internal(format!("secrets at rest: {why}")))?;
+        let secrets = Arc::new(SecretBox::new(&keys));
+        Ok(Self { db, app_role, sqlite_write_gate, caches, secrets })
     }
 
     /// Applies pending migrations (as the connecting role, which owns the
@@ -388,6 +401,7 @@ impl Store {
             changes: Default::default(),
             at_commit: Default::default(),
             caches: self.caches.clone(),
+            secrets: self.secrets.clone(),
         }
     }
 
@@ -406,6 +420,11 @@ impl Store {
     /// The in-process caches, for their listener and for tests.
     pub fn caches(&self) -> &Arc<Caches> {
         &self.caches
+    }
+
+    /// Opens the secrets read from rows (`crate::secrets`).
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
     }
 
     /// Begins a platform-wide transaction (see `PlatformTx`).

@@ -6,11 +6,14 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
 use uuid::Uuid;
 
 use super::entities::subscription;
-use super::{TenantTx, all_set, check_etag, deliveries, now};
+use secrecy::SecretString;
+
+use super::{TenantTx, all_set, check_etag, deliveries, now, secrets_at_rest};
 use crate::domain::ids::SubscriptionId;
 use crate::domain::page::PageRequest;
 use crate::domain::webhook::{EventType, PREVIOUS_SECRET_VALIDITY, SubscriptionState};
 use crate::error::{Error, Result};
+use crate::secrets::SecretBox;
 
 #[derive(Clone)]
 pub struct NewSubscription {
@@ -36,9 +39,11 @@ pub async fn create(tx: &TenantTx, new: NewSubscription, secret: &str) -> Result
     // The active subscriptions are part of the cached configuration.
     tx.config_changed();
     let at = now();
+    let id = Uuid::now_v7();
+    let secret = tx.secrets().seal(&secrets_at_rest::subscription(tx.tenant().0, id), secret);
     let row = subscription::Model {
         tenant_id: tx.tenant().0,
-        id: Uuid::now_v7(),
+        id,
         url: new.url,
         event_types: encode_types(&new.event_types),
         description: new.description,
@@ -48,7 +53,7 @@ pub async fn create(tx: &TenantTx, new: NewSubscription, secret: &str) -> Result
         } else {
             String::new()
         },
-        secret: secret.to_owned(),
+        secret,
         previous_secret: None,
         previous_secret_expire_time: None,
         revision: 1,
@@ -244,23 +249,37 @@ pub async fn rotate_secret(tx: &TenantTx, id: SubscriptionId, new_secret: &str) 
     let current = get(tx, id).await?;
     let mut next = current.clone();
     next.update_time = now();
-    next.previous_secret = Some(std::mem::replace(&mut next.secret, new_secret.to_owned()));
+    let sealed = tx.secrets().seal(&secrets_at_rest::subscription(current.tenant_id, current.id), new_secret);
+    // Both columns are sealed for the row (not the column), so the current
+    // value moves over as it is.
+    next.previous_secret = Some(std::mem::replace(&mut next.secret, sealed));
     next.previous_secret_expire_time = Some(next.update_time + PREVIOUS_SECRET_VALIDITY);
     next.revision += 1;
     save_revision(tx, &current, next.clone()).await?;
     Ok(next)
 }
 
-/// The secrets that sign a delivery made at `at`: the current one, then the
-/// previous one while it is still valid.
-pub fn signing_secrets(row: &subscription::Model, at: chrono::DateTime<chrono::Utc>) -> Vec<&str> {
-    let mut secrets = vec![row.secret.as_str()];
+/// The secrets that sign a delivery made at `at`, opened: the current one,
+/// then the previous one while it is still valid.
+pub fn signing_secrets(
+    secrets: &SecretBox,
+    row: &subscription::Model,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<SecretString>> {
+    let place = secrets_at_rest::subscription(row.tenant_id, row.id);
+    let mut opened = vec![secrets.open(&place, &row.secret)?];
     if let (Some(previous), Some(until)) = (&row.previous_secret, row.previous_secret_expire_time)
         && at < until
     {
-        secrets.push(previous.as_str());
+        opened.push(secrets.open(&place, previous)?);
     }
-    secrets
+    Ok(opened)
+}
+
+/// The current signing secret, opened (a CreateSubscription or
+/// RotateSubscriptionSecret answer; idempotency records never keep it).
+pub fn current_secret(secrets: &SecretBox, row: &subscription::Model) -> Result<SecretString> {
+    secrets.open(&secrets_at_rest::subscription(row.tenant_id, row.id), &row.secret)
 }
 
 /// The stored event types of a subscription (empty: all).

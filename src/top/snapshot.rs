@@ -101,7 +101,12 @@ impl Scrape {
                     *self.rate_limit_rejections.entry(limit.to_owned()).or_default() += count;
                 }
             }
-            metrics::LOAD_SHED_TOTAL => self.load_shed = counter,
+            // One series per budget (calls, webhooks): summed.
+            metrics::LOAD_SHED_TOTAL => {
+                if let Some(count) = counter {
+                    *self.load_shed.get_or_insert(0.0) += count;
+                }
+            }
             _ => {}
         }
     }

@@ -9,6 +9,7 @@ mod authentication;
 mod common;
 mod key_management;
 mod open_surfaces;
+mod platform_keys;
 mod scopes;
 
 use std::time::Duration;

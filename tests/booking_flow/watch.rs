@@ -85,4 +85,67 @@ async fn watching_one_staff_member_sees_an_appointment_moved_away(server: &commo
     );
 }
 
+/// A burst in one tenant makes only that tenant's slow watchers fall behind.
+async fn a_burst_in_one_tenant_does_not_lag_another_tenants_watchers(server: &common::TestServer) {
+    let a = Salon::open(server, "Salon Burst").await;
+    let b = Salon::open(server, "Salon Calm").await;
+    let tenant = |fx: &common::TenantFixture| askpro::domain::ids::TenantId(fx.id.parse().unwrap());
+    let feed = &server.state.ops.feed;
+    // Watchers that do not read while the burst goes on.
+    let mut slow_a = feed.subscribe(tenant(&a.fx)).expect("watch A");
+    let mut calm_b = feed.subscribe(tenant(&b.fx)).expect("watch B");
+    let announce = |fx: &common::TenantFixture, n: usize| {
+        let store = server.state.store.clone();
+        let feed = feed.clone();
+        let id = tenant(fx);
+        async move {
+            let tx = store.write(id).await.unwrap();
+            let appointment = ap::Appointment { id: format!("burst-{n}"), ..Default::default() };
+            feed.announce(&tx, ap::AppointmentChange::Updated, appointment, None).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    for n in 0..1100 {
+        announce(&a.fx, n).await;
+    }
+    announce(&b.fx, 0).await;
+    let for_b = calm_b.recv().await.expect("B's watcher is not behind");
+    assert_eq!(for_b.appointment.id, "burst-0");
+    assert_eq!(for_b.tenant, tenant(&b.fx));
+    assert!(
+        matches!(slow_a.recv().await, Err(tokio::sync::broadcast::error::RecvError::Lagged(_))),
+        "A's own slow watcher fell behind A's burst"
+    );
+}
+
+async fn a_tenant_keeps_at_most_its_share_of_watch_streams(server: &common::TestServer) {
+    let a = Salon::open(server, "Salon Streams").await;
+    let b = Salon::open(server, "Salon Other Streams").await;
+    let watch = |salon: &Salon| {
+        let mut client = salon.ap();
+        let key = salon.agent().to_owned();
+        async move { client.watch_appointments(authed(ap::WatchAppointmentsRequest::default(), &key)).await }
+    };
+    let first = watch(&a).await.expect("first stream");
+    let _second = watch(&a).await.expect("second stream");
+    let status = expect_reason(watch(&a).await, Code::ResourceExhausted, "WATCH_LIMIT_REACHED");
+    assert_eq!(error_metadata(&status).get("limit").map(String::as_str), Some("2"));
+    let _other = watch(&b).await.expect("another tenant is not affected");
+    // Closing a stream makes room (the server notices the reset shortly).
+    drop(first);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match watch(&a).await {
+            Ok(_stream) => break,
+            Err(status) => {
+                assert_eq!(reason(&status), "WATCH_LIMIT_REACHED");
+                assert!(std::time::Instant::now() < deadline, "a closed stream frees its place");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
 on_both_databases!(watchers_receive_their_tenants_changes, watching_one_staff_member_sees_an_appointment_moved_away,);
+on_both_databases!(a_burst_in_one_tenant_does_not_lag_another_tenants_watchers);
+on_both_databases_with!(|c| c.max_watch_streams_per_tenant = 2; a_tenant_keeps_at_most_its_share_of_watch_streams);

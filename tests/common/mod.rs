@@ -187,6 +187,9 @@ pub struct TestServer {
 /// must not be throttled); the rate-limit tests set their own.
 pub const UNTHROTTLED: askpro::config::Quota = askpro::config::Quota { per_second: 1_000_000, burst: 1_000_000 };
 
+/// The tests' key-encryption key (base64 of 32 bytes).
+pub const TEST_SECRETS_KEY: &str = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=";
+
 pub fn test_config(database_url: &str) -> Config {
     Config {
         database_url: SecretString::from(database_url.to_owned()),
@@ -196,6 +199,10 @@ pub fn test_config(database_url: &str) -> Config {
         shutdown_delay_secs: 0,
         rate_limit_per_key: UNTHROTTLED,
         rate_limit_per_tenant: UNTHROTTLED,
+        unauthenticated_limit_per_address: UNTHROTTLED,
+        // Shared by every server and replica of the tests (so a second
+        // replica opens what the first sealed); never a file in the project.
+        secrets_keys: vec![SecretString::from(TEST_SECRETS_KEY.to_owned())],
         ..Config::default()
     }
 }

@@ -10,6 +10,7 @@ mod calls;
 #[path = "../common/mod.rs"]
 mod common;
 mod inbox;
+mod limits;
 
 use std::time::{Duration, Instant};
 

@@ -122,6 +122,7 @@ async fn a_booking_flow_logs_every_call_and_no_secret() {
         customer: Some(ap::Customer {
             phone_number: PHONE_NATIONAL.into(),
             display_name: "Erika".into(),
+            email: CUSTOMER_EMAIL.into(),
             ..Default::default()
         }),
         region_code: String::new(),
@@ -216,6 +217,23 @@ async fn a_booking_flow_logs_every_call_and_no_secret() {
         within(appointments.cancel_appointment(request(message, Auth::Bearer(&agent), SentId::Valid(&id)))).await;
     calls.ok(CANCEL, &tenant, SentId::Valid(&id), result);
 
+    // The tenant's Retell API key, given as an inbound endpoint's secret.
+    let id = calls.next_id();
+    let message = wh::CreateInboundEndpointRequest {
+        request_id: Uuid::now_v7().to_string(),
+        endpoint: Some(wh::InboundEndpoint {
+            provider: wh::InboundProvider::Retell as i32,
+            display_name: "Retell".into(),
+            ..Default::default()
+        }),
+        secret: RETELL_KEY.into(),
+    };
+    let mut webhooks = WebhookServiceClient::new(channel.clone());
+    let result =
+        within(webhooks.create_inbound_endpoint(request(message, Auth::Bearer(&admin), SentId::Valid(&id)))).await;
+    calls.ok(CREATE_INBOUND_ENDPOINT, &tenant, SentId::Valid(&id), result);
+    drop(webhooks);
+
     // A made-up key, the agent key in x-api-key, a refused and a missing correlation id.
     let wrong = format!("ak_{}_{}", "0123456789abcdef".repeat(2), "5eed5eed5eed".repeat(4));
     let id = calls.next_id();
@@ -263,6 +281,8 @@ async fn a_booking_flow_logs_every_call_and_no_secret() {
         ("the branch's number as typed", BRANCH_PHONE_NATIONAL),
         ("the branch's number without the plus", &BRANCH_PHONE_E164[1..]),
         ("the refused correlation id", INVALID_REQUEST_ID),
+        ("the customer's e-mail address", CUSTOMER_EMAIL),
+        ("the Retell API key", RETELL_KEY),
     ]);
     assert_absent(&log, &forbidden);
     assert_absent(&created.stderr, &[("platform key", &platform), ("platform key secret", secret_part(&platform))]);

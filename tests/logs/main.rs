@@ -16,6 +16,8 @@ use askpro::proto::availability::v1::availability_service_client::AvailabilitySe
 use askpro::proto::tenant::v1 as tn;
 use askpro::proto::tenant::v1::tenant_service_client::TenantServiceClient;
 use askpro::proto::r#type::v1 as types;
+use askpro::proto::webhook::v1 as wh;
+use askpro::proto::webhook::v1::webhook_service_client::WebhookServiceClient;
 use common::process::{CALL_TIMEOUT, Workdir};
 use common::secret_part;
 use common::time::{BookingDay, local_time};
@@ -33,6 +35,9 @@ const BRANCH_PHONE_NATIONAL: &str = "030 12345678";
 const BRANCH_PHONE_E164: &str = "+493012345678";
 /// A correlation id the server must refuse (a space) and replace.
 const INVALID_REQUEST_ID: &str = "logs test invalid";
+const CUSTOMER_EMAIL: &str = "erika.mustermann@example-salon.de";
+const RETELL_KEY: &str = "key_3f9a1c0d2b7e4a6f8c1d2e3f";
+const CREATE_INBOUND_ENDPOINT: &str = "/askpro.webhook.v1.WebhookService/CreateInboundEndpoint";
 const CREATE_TENANT: &str = "/askpro.tenant.v1.TenantService/CreateTenant";
 const CREATE_API_KEY: &str = "/askpro.tenant.v1.TenantService/CreateApiKey";
 const CREATE_BRANCH: &str = "/askpro.tenant.v1.TenantService/CreateBranch";

@@ -458,3 +458,70 @@ async fn retention_removes_finished_events_and_keeps_those_still_being_delivered
     assert_eq!(again.outbound_events, 0);
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------
+// Fairness: one tenant's hanging receiver does not hold up another's events
+
+/// A receiver that accepts connections and never answers; counts them.
+async fn hanging_receiver() -> (String, Arc<Mutex<usize>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let accepted = Arc::new(Mutex::new(0usize));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            *count.lock().unwrap() += 1;
+            held.push(stream);
+        }
+    });
+    (url, accepted)
+}
+
+async fn a_hanging_receiver_does_not_delay_another_tenants_events(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.webhook_allow_http_loopback = true;
+        c.webhook_attempt_timeout_secs = 30;
+        c.webhook_max_in_flight_per_destination = 2;
+    })
+    .await
+    else {
+        common::say_skipped("set ASKPRO_TEST_DATABASE_URL to run the webhook fairness test on PostgreSQL");
+        return;
+    };
+    let noisy = server.tenant("Salon Hang").await;
+    let (hang_url, accepted) = hanging_receiver().await;
+    subscribe(server.channel.clone(), &noisy.admin, &hang_url).await;
+    // More events for the hanging receiver than a pass used to take at once.
+    for n in 0..20 {
+        create_customer(server.channel.clone(), &noisy.agent, &format!("0170 55501{n:02}"), "noisy").await;
+    }
+    eventually("the hanging receiver holds its share", || (*accepted.lock().unwrap() >= 2).then_some(())).await;
+
+    let quiet = server.tenant("Salon Ruhig").await;
+    let (url, receiver) = scripted_receiver(vec![StatusCode::OK]).await;
+    subscribe(server.channel.clone(), &quiet.admin, &url).await;
+    let started = Instant::now();
+    create_customer(server.channel.clone(), &quiet.agent, "0170 5550999", "quiet").await;
+    let deadline = started + Duration::from_secs(5);
+    while receiver.seen.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the other tenant's event did not arrive within 5 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        *accepted.lock().unwrap() <= 2,
+        "the hanging destination holds at most its cap of connections: {}",
+        accepted.lock().unwrap()
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_receiver_does_not_delay_another_tenants_events_sqlite() {
+    a_hanging_receiver_does_not_delay_another_tenants_events(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_receiver_does_not_delay_another_tenants_events_postgres() {
+    a_hanging_receiver_does_not_delay_another_tenants_events(Backend::Postgres).await;
+}

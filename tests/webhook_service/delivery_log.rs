@@ -298,14 +298,14 @@ async fn worker_claims_and_records_attempts(server: &TestServer) {
 
     let lease = std::time::Duration::from_secs(60);
     let platform = server.state.store.platform().await.unwrap();
-    let claimed = deliveries::claim_due(&platform, lease, 10).await.unwrap();
+    let claimed = deliveries::claim_due(&platform, lease, 10, &[], |_| true).await.unwrap();
     platform.commit().await.unwrap();
     let due = claimed.iter().find(|d| d.event.id == event_id.0).expect("the new event is due at once");
     assert_eq!(due.subscription.id.to_string(), sub.id);
     assert_eq!(due.event.request_id, "req-7");
     assert_eq!((due.attempt_number(), due.schedule_position()), (1, 0));
     let platform = server.state.store.platform().await.unwrap();
-    let again = deliveries::claim_due(&platform, lease, 10).await.unwrap();
+    let again = deliveries::claim_due(&platform, lease, 10, &[], |_| true).await.unwrap();
     platform.commit().await.unwrap();
     assert!(again.iter().all(|d| d.event.id != event_id.0), "a leased delivery is not claimed twice");
 
@@ -341,7 +341,7 @@ async fn worker_claims_and_records_attempts(server: &TestServer) {
         .await
         .unwrap();
     let platform = server.state.store.platform().await.unwrap();
-    let claimed = deliveries::claim_due(&platform, lease, 10).await.unwrap();
+    let claimed = deliveries::claim_due(&platform, lease, 10, &[], |_| true).await.unwrap();
     platform.commit().await.unwrap();
     let due = claimed.iter().find(|d| d.event.id == event_id.0).expect("due after the redelivery");
     assert_eq!((due.attempt_number(), due.schedule_position()), (2, 0));

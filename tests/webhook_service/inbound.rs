@@ -30,7 +30,9 @@ async fn inbound_endpoint_crud_never_returns_the_secret(server: &TestServer) {
     let found = inbound_endpoints::find_by_path_token(&platform, token).await.unwrap().expect("found by token");
     platform.commit().await.unwrap();
     assert_eq!(found.tenant_id.to_string(), tenant.id);
-    assert_eq!(found.secret, secret);
+    assert!(found.secret.starts_with("sealed:v1:"), "stored sealed");
+    let opened = inbound_endpoints::secret(server.state.store.secrets(), &found).unwrap();
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&opened), secret);
     assert!(!format!("{found:?}").contains(secret), "Debug output must not show the secret");
 
     let got = c
@@ -87,7 +89,8 @@ async fn inbound_endpoint_crud_never_returns_the_secret(server: &TestServer) {
     let platform = server.state.store.platform_read().await.unwrap();
     let found = inbound_endpoints::find_by_path_token(&platform, token).await.unwrap().unwrap();
     platform.commit().await.unwrap();
-    assert_eq!(found.secret, new_secret, "the old secret stops verifying at once");
+    let opened = inbound_endpoints::secret(server.state.store.secrets(), &found).unwrap();
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&opened), new_secret, "the old secret stops verifying at once");
 
     let nothing = c
         .update_inbound_endpoint(authed(

@@ -9,6 +9,7 @@
 mod common;
 mod delivery_log;
 mod inbound;
+mod secrets_at_rest;
 mod subscription_lifecycle;
 mod tenancy;
 

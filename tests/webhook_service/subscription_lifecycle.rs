@@ -311,9 +311,13 @@ async fn rotation_keeps_the_previous_secret_for_a_day(server: &TestServer) {
     let tx = store.read(tenant.tenant_id()).await.unwrap();
     let row = subscriptions::get(&tx, id).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(subscriptions::signing_secrets(&row, chrono::Utc::now()), vec![&rotated.secret, &created.secret]);
+    let signing = |row: &askpro::store::entities::subscription::Model, at| {
+        let opened = subscriptions::signing_secrets(store.secrets(), row, at).unwrap();
+        opened.iter().map(|s| secrecy::ExposeSecret::expose_secret(s).to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(signing(&row, chrono::Utc::now()), vec![rotated.secret.clone(), created.secret.clone()]);
     let after_a_day = chrono::Utc::now() + chrono::TimeDelta::hours(25);
-    assert_eq!(subscriptions::signing_secrets(&row, after_a_day), vec![&rotated.secret]);
+    assert_eq!(signing(&row, after_a_day), vec![rotated.secret.clone()]);
 
     let third = c
         .rotate_subscription_secret(authed(
@@ -326,7 +330,7 @@ async fn rotation_keeps_the_previous_secret_for_a_day(server: &TestServer) {
     let tx = store.read(tenant.tenant_id()).await.unwrap();
     let row = subscriptions::get(&tx, id).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(subscriptions::signing_secrets(&row, chrono::Utc::now()), vec![&third.secret, &rotated.secret]);
+    assert_eq!(signing(&row, chrono::Utc::now()), vec![third.secret.clone(), rotated.secret.clone()]);
 
     let unknown = c
         .rotate_subscription_secret(authed(

@@ -44,7 +44,7 @@ pub async fn watch(state: &AppState, request: Request<pb::WatchAppointmentsReque
     let branch = branch.map(|b| b.to_string());
 
     // Subscribe before answering, so no change after the call returns is missed.
-    let changes = BroadcastStream::new(state.ops.feed.subscribe()).filter_map(move |event| match event {
+    let changes = BroadcastStream::new(state.ops.feed.subscribe(tenant)?).filter_map(move |event| match event {
         Ok(event) if event.tenant == tenant => {
             let a = &event.appointment;
             let staff_matches = staff.contains(&a.staff_id)

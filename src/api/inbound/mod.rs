@@ -4,20 +4,30 @@
 //! the event's effect are written in one tenant transaction, so a provider's
 //! retry finds the row and changes nothing.
 //!
+//! The token is looked up before the body is read: a request to an unknown
+//! token is answered 404 without reading a byte of its body. Unknown tokens
+//! and bad signatures count as failed attempts of the client address
+//! (`access::FailedAttempts`); an address over its quota is answered 429 with
+//! Retry-After before any lookup.
+//!
 //! Answers: 404 unknown or deleted endpoint, 413 body over 1 MiB, 401 any
 //! signature rejection (nothing stored), 400 an authentic body AskPro cannot
-//! read (stored REJECTED with the path-precise reason), 200 otherwise
-//! (PROCESSED, IGNORED, or REJECTED such as "slot taken"; a known event key
-//! too), 503 when nothing could be stored now (database down, retries spent).
+//! read (stored REJECTED with the path-precise reason), 429 too many failed
+//! attempts from the address, 200 otherwise (PROCESSED, IGNORED, or REJECTED
+//! such as "slot taken"; a known event key too), 503 when nothing could be
+//! stored now (database down, retries spent, too many webhooks at once).
 mod retell;
 mod standard;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use std::net::IpAddr;
+
+use axum::Extension;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use http::{HeaderMap, StatusCode};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -25,6 +35,7 @@ use crate::api::AppState;
 use crate::domain::ids::{InboundEndpointId, TenantId};
 use crate::domain::webhook::{InboundEventStatus, InboundProvider};
 use crate::error::{Error, Result};
+use crate::layers::client_address::ClientAddress;
 use crate::operations::appointments::{MirrorOutcome, mirror_calcom};
 use crate::store::entities::{call, inbound_endpoint};
 use crate::store::inbound_events::{self, NewInboundEvent};
@@ -97,14 +108,17 @@ struct Answer {
 /// provider would take for success.
 const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// The route's handler.
+/// The route's handler. The body arrives unread (`Body`): it is read only
+/// for a known endpoint.
 pub async fn receive(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    client: Option<Extension<ClientAddress>>,
     headers: HeaderMap,
-    body: std::result::Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
-    let work = handle(state, token, headers, body);
+    let address = client.map(|Extension(client)| client.0);
+    let work = handle(state, token, address, headers, body);
     let Some(deadline) = crate::deadline::current() else { return work.await };
     // A cut-off after the commit is harmless: the provider's retry is a known event key.
     match tokio::time::timeout_at(deadline.checked_sub(ANSWER_MARGIN).unwrap_or(deadline), work).await {
@@ -113,22 +127,23 @@ pub async fn receive(
     }
 }
 
-async fn handle(
-    state: AppState,
-    token: String,
-    headers: HeaderMap,
-    body: std::result::Result<Bytes, BytesRejection>,
-) -> Response {
+async fn handle(state: AppState, token: String, address: Option<IpAddr>, headers: HeaderMap, body: Body) -> Response {
+    if let Err(err) = state.failed_attempts.admit(address) {
+        return too_many_failures(&err);
+    }
     let endpoint = match find_endpoint(&state, &token).await {
         Ok(Some(endpoint)) => endpoint,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Ok(None) => {
+            state.failed_attempts.record(address);
+            return StatusCode::NOT_FOUND.into_response();
+        }
         Err(err) => return failure(&err, None),
     };
-    // DefaultBodyLimit stops reading at MAX_BODY_BYTES: a longer body is never buffered.
-    let body = match body {
-        Ok(body) if body.len() <= payload::MAX_BODY_BYTES => body,
-        Ok(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-        Err(rejection) => return rejection.status().into_response(),
+    // Reading stops at MAX_BODY_BYTES: a longer body is never buffered.
+    let body = match axum::body::to_bytes(body, payload::MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(err) if is_too_large(&err) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => return StatusCode::BAD_REQUEST.into_response(),
     };
     let Some(provider) = InboundProvider::from_stored(&endpoint.provider) else {
         return failure(&Error::Internal(format!("stored provider {:?}", endpoint.provider)), Some(endpoint.id));
@@ -138,11 +153,16 @@ async fn handle(
         InboundProvider::Retell => Scheme::Retell,
         InboundProvider::StandardWebhooks => Scheme::StandardWebhooks,
     };
-    let verified = match verify::verify(scheme, &endpoint.secret, &headers, &body, Utc::now()) {
+    let secret = match inbound_endpoints::secret(state.store.secrets(), &endpoint) {
+        Ok(secret) => secret,
+        Err(err) => return failure(&err, Some(endpoint.id)),
+    };
+    let verified = match verify::verify(scheme, secret.expose_secret(), &headers, &body, Utc::now()) {
         Ok(verified) => verified,
         Err(rejection) => {
             // The code only: never the secret, the signature or the body.
             tracing::info!(endpoint_id = %endpoint.id, reason = rejection.code(), "inbound webhook refused");
+            state.failed_attempts.record(address);
             return StatusCode::UNAUTHORIZED.into_response();
         }
     };
@@ -166,6 +186,28 @@ async fn handle(
         },
         Err(err) => failure(&err, Some(endpoint.id)),
     }
+}
+
+/// Whether reading the body failed on the size limit (axum wraps
+/// http-body-util's `LengthLimitError`) rather than the connection.
+fn is_too_large(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cause) = source {
+        if cause.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// 429 with Retry-After: the address failed too often lately.
+fn too_many_failures(err: &Error) -> Response {
+    let wait = match err {
+        Error::RateLimited { retry_after, .. } => retry_after.as_millis().div_ceil(1000).max(1),
+        _ => 1,
+    };
+    (StatusCode::TOO_MANY_REQUESTS, [(http::header::RETRY_AFTER, wait.to_string())]).into_response()
 }
 
 async fn find_endpoint(state: &AppState, token: &str) -> Result<Option<inbound_endpoint::Model>> {

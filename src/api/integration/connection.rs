@@ -67,12 +67,12 @@ pub async fn connect(
             for (i, link) in links.iter().enumerate() {
                 staff_must_exist(tx, i, link.staff_id).await?;
             }
-            Ok(calcom::connection(tx).await?.map(|row| row.api_key))
+            calcom::connection(tx).await?.map(|row| calcom::api_key(tx.secrets(), &row)).transpose()
         })
         .await?;
     let api_key = match (req.api_key.is_empty(), stored_key) {
         (false, _) => SecretString::from(req.api_key.clone()),
-        (true, Some(stored)) => SecretString::from(stored),
+        (true, Some(stored)) => stored,
         (true, None) => return Err(Error::invalid("api_key", "is required when the tenant is not connected yet")),
     };
     let connection = Connection::new(tenant, &base_url, api_key.clone());
@@ -151,7 +151,8 @@ async fn current(state: &AppState, tenant: TenantId) -> Result<pb::CalcomConnect
             Ok((row, calcom::links(tx).await?, calcom::counts(tx).await?))
         })
         .await?;
-    Ok(convert::connection(row, links, state.calcom.breakers().state(tenant), counts))
+    let hint = convert::key_hint(calcom::api_key(state.store.secrets(), &row)?.expose_secret());
+    Ok(convert::connection(row, hint, links, state.calcom.breakers().state(tenant), counts))
 }
 
 /// A Cal.com key's form; the text never appears in the answer.

@@ -1,4 +1,5 @@
-//! CreateApiKey, ListApiKeys, RevokeApiKey.
+//! CreateApiKey, ListApiKeys, RevokeApiKey; ListPlatformApiKeys and
+//! RevokePlatformApiKey for platform admins.
 use secrecy::ExposeSecret;
 use tonic::Request;
 
@@ -77,4 +78,31 @@ pub async fn revoke(state: &AppState, request: Request<pb::RevokeApiKeyRequest>)
     let row = state.store.write_with(tenant, async |tx| api_keys::revoke(tx, id).await).await?;
     state.keys.invalidate(id);
     Ok(pb::RevokeApiKeyResponse { api_key: Some(convert::api_key(row)) })
+}
+
+pub async fn list_platform(
+    state: &AppState,
+    request: Request<pb::ListPlatformApiKeysRequest>,
+) -> Result<pb::ListPlatformApiKeysResponse> {
+    let req = request.into_inner();
+    let filter = format!("platform_api_keys;revoked={}", req.show_revoked);
+    // Page tokens are bound to an owner; the platform's is the nil UUID.
+    let page = PageRequest::parse(req.page_size, &req.page_token, uuid::Uuid::nil(), &filter)?;
+    let tx = state.store.platform_read().await?;
+    let mut rows = api_keys::list_platform(&tx, &page, req.show_revoked).await?;
+    tx.commit().await?;
+    let next_page_token = page.finish(&mut rows, |r| r.id);
+    Ok(pb::ListPlatformApiKeysResponse { api_keys: rows.into_iter().map(convert::api_key).collect(), next_page_token })
+}
+
+pub async fn revoke_platform(
+    state: &AppState,
+    request: Request<pb::RevokePlatformApiKeyRequest>,
+) -> Result<pb::RevokePlatformApiKeyResponse> {
+    let id = ApiKeyId::parse("id", &request.get_ref().id)?;
+    let tx = state.store.platform().await?;
+    let row = api_keys::revoke_platform(&tx, id).await?;
+    tx.commit().await?;
+    state.keys.invalidate(id);
+    Ok(pb::RevokePlatformApiKeyResponse { api_key: Some(convert::api_key(row)) })
 }

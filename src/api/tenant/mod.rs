@@ -108,4 +108,16 @@ impl TenantService for TenantApi {
     async fn revoke_api_key(&self, r: Request<RevokeApiKeyRequest>) -> Result<Response<RevokeApiKeyResponse>, Status> {
         respond(api_keys::revoke(&self.state, r).await)
     }
+    async fn list_platform_api_keys(
+        &self,
+        r: Request<ListPlatformApiKeysRequest>,
+    ) -> Result<Response<ListPlatformApiKeysResponse>, Status> {
+        respond(api_keys::list_platform(&self.state, r).await)
+    }
+    async fn revoke_platform_api_key(
+        &self,
+        r: Request<RevokePlatformApiKeyRequest>,
+    ) -> Result<Response<RevokePlatformApiKeyResponse>, Status> {
+        respond(api_keys::revoke_platform(&self.state, r).await)
+    }
 }

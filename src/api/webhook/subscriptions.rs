@@ -1,8 +1,10 @@
 //! CreateSubscription, GetSubscription, ListSubscriptions,
 //! UpdateSubscription, DeleteSubscription, RotateSubscriptionSecret.
 //!
-//! A signing secret is returned twice at most: by the call that made it and
-//! by a retry with the same request_id, which replays the stored response.
+//! A signing secret is returned by the call that made it and by a retry with
+//! the same request_id. The idempotency record keeps the answer without the
+//! secret: a retry reads the subscription's current secret (sealed at rest,
+//! see `crate::secrets`), so a secret is never stored outside its row.
 use tonic::Request;
 
 use super::required_request_id;
@@ -17,8 +19,10 @@ use crate::domain::webhook::{EventType, SubscriptionState, SubscriptionUrl};
 use crate::error::Result;
 use crate::operations::idempotency::{create_once, fingerprint};
 use crate::proto::webhook::v1 as pb;
+use crate::store::TenantTx;
 use crate::store::subscriptions::{self, NewSubscription, SubscriptionChanges};
 use crate::webhooks::sign::generate_secret;
+use secrecy::ExposeSecret;
 
 const UPDATABLE: &[&str] = &["url", "event_types", "description", "state"];
 const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -55,14 +59,16 @@ pub async fn create(
     state
         .store
         .write_with(tenant, async |tx| {
-            create_once(tx, "CreateSubscription", &req.request_id, &fingerprint, async {
+            let mut response = create_once(tx, "CreateSubscription", &req.request_id, &fingerprint, async {
                 let row = subscriptions::create(tx, new.clone(), &secret).await?;
                 Ok(pb::CreateSubscriptionResponse {
                     subscription: Some(convert::subscription(row)),
-                    secret: secret.clone(),
+                    secret: String::new(),
                 })
             })
-            .await
+            .await?;
+            response.secret = current_secret(tx, response.subscription.as_ref()).await?;
+            Ok(response)
         })
         .await
 }
@@ -162,18 +168,29 @@ pub async fn rotate_secret(
     state
         .store
         .write_with(tenant, async |tx| {
-            create_once(tx, "RotateSubscriptionSecret", &req.request_id, &fingerprint, async {
+            let mut response = create_once(tx, "RotateSubscriptionSecret", &req.request_id, &fingerprint, async {
                 let row = subscriptions::rotate_secret(tx, id, &secret).await?;
                 let previous_secret_expire_time = row.previous_secret_expire_time.map(crate::convert::timestamp);
                 Ok(pb::RotateSubscriptionSecretResponse {
                     subscription: Some(convert::subscription(row)),
-                    secret: secret.clone(),
+                    secret: String::new(),
                     previous_secret_expire_time,
                 })
             })
-            .await
+            .await?;
+            response.secret = current_secret(tx, response.subscription.as_ref()).await?;
+            Ok(response)
         })
         .await
+}
+
+/// The answered subscription's current secret, read from its row (on a
+/// retry too: the idempotency record holds no secret).
+async fn current_secret(tx: &TenantTx, answered: Option<&pb::Subscription>) -> Result<String> {
+    let id = SubscriptionId::parse("id", answered.map(|s| s.id.as_str()).unwrap_or_default())
+        .map_err(|_| crate::error::Error::Internal("an answer without its subscription".into()))?;
+    let row = subscriptions::get(tx, id).await?;
+    Ok(subscriptions::current_secret(tx.secrets(), &row)?.expose_secret().to_owned())
 }
 
 /// Event types a subscription may list (more than there are, so any

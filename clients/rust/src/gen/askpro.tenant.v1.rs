@@ -170,6 +170,10 @@ pub struct ApiKey {
     /// Output only. When the key was created.
     #[prost(message, optional, tag = "7")]
     pub create_time: ::core::option::Option<::prost_types::Timestamp>,
+    /// Output only. When the key was last used; unset if never. Recorded at most
+    /// once a minute per server, so it may lag by a minute.
+    #[prost(message, optional, tag = "8")]
+    pub last_use_time: ::core::option::Option<::prost_types::Timestamp>,
 }
 /// What an API key may do. Each scope includes the ones below it, except that
 /// PLATFORM_ADMIN keys belong to no tenant.
@@ -592,6 +596,43 @@ pub struct RevokeApiKeyRequest {
 /// Response of RevokeApiKey.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RevokeApiKeyResponse {
+    /// The revoked key.
+    #[prost(message, optional, tag = "1")]
+    pub api_key: ::core::option::Option<ApiKey>,
+}
+/// Request for ListPlatformApiKeys.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListPlatformApiKeysRequest {
+    /// Maximum number of results, 1 to 500; 0 means 50.
+    #[prost(int32, tag = "1")]
+    pub page_size: i32,
+    /// Token from a previous response's next_page_token; empty for the first page.
+    #[prost(string, tag = "2")]
+    pub page_token: ::prost::alloc::string::String,
+    /// Also list revoked keys.
+    #[prost(bool, tag = "3")]
+    pub show_revoked: bool,
+}
+/// Response of ListPlatformApiKeys.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListPlatformApiKeysResponse {
+    /// One page of platform-admin keys, without secrets.
+    #[prost(message, repeated, tag = "1")]
+    pub api_keys: ::prost::alloc::vec::Vec<ApiKey>,
+    /// Token for the next page; empty on the last page.
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
+/// Request for RevokePlatformApiKey.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RevokePlatformApiKeyRequest {
+    /// Id of the platform-admin key.
+    #[prost(string, tag = "1")]
+    pub id: ::prost::alloc::string::String,
+}
+/// Response of RevokePlatformApiKey.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RevokePlatformApiKeyResponse {
     /// The revoked key.
     #[prost(message, optional, tag = "1")]
     pub api_key: ::core::option::Option<ApiKey>,
@@ -1289,6 +1330,72 @@ pub mod tenant_service_client {
             req.extensions_mut()
                 .insert(
                     GrpcMethod::new("askpro.tenant.v1.TenantService", "RevokeApiKey"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Lists the platform-admin keys, oldest first, with their expiry and last
+        /// use; secrets are never returned. Platform-admin keys are created with the
+        /// askpro command line only (`askpro platform-key create`). Scope:
+        /// PLATFORM_ADMIN (no x-askpro-tenant-id needed).
+        pub async fn list_platform_api_keys(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListPlatformApiKeysRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListPlatformApiKeysResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/askpro.tenant.v1.TenantService/ListPlatformApiKeys",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "askpro.tenant.v1.TenantService",
+                        "ListPlatformApiKeys",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Revokes a platform-admin key; calls with it fail with UNAUTHENTICATED from
+        /// then on (on other replicas within api_key_cache_secs). Revoking a revoked
+        /// key returns it unchanged; a tenant key's id is NOT_FOUND. Scope:
+        /// PLATFORM_ADMIN.
+        pub async fn revoke_platform_api_key(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RevokePlatformApiKeyRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::RevokePlatformApiKeyResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/askpro.tenant.v1.TenantService/RevokePlatformApiKey",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "askpro.tenant.v1.TenantService",
+                        "RevokePlatformApiKey",
+                    ),
                 );
             self.inner.unary(req, path, codec).await
         }

@@ -154,6 +154,16 @@ class TenantServiceStub:
                 request_serializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokeApiKeyResponse.FromString,
                 _registered_method=True)
+        self.ListPlatformApiKeys = channel.unary_unary(
+                '/askpro.tenant.v1.TenantService/ListPlatformApiKeys',
+                request_serializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.ListPlatformApiKeysRequest.SerializeToString,
+                response_deserializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.ListPlatformApiKeysResponse.FromString,
+                _registered_method=True)
+        self.RevokePlatformApiKey = channel.unary_unary(
+                '/askpro.tenant.v1.TenantService/RevokePlatformApiKey',
+                request_serializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokePlatformApiKeyRequest.SerializeToString,
+                response_deserializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokePlatformApiKeyResponse.FromString,
+                _registered_method=True)
 
 
 class TenantServiceServicer:
@@ -334,6 +344,26 @@ class TenantServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPlatformApiKeys(self, request, context):
+        """Lists the platform-admin keys, oldest first, with their expiry and last
+        use; secrets are never returned. Platform-admin keys are created with the
+        askpro command line only (`askpro platform-key create`). Scope:
+        PLATFORM_ADMIN (no x-askpro-tenant-id needed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokePlatformApiKey(self, request, context):
+        """Revokes a platform-admin key; calls with it fail with UNAUTHENTICATED from
+        then on (on other replicas within api_key_cache_secs). Revoking a revoked
+        key returns it unchanged; a tenant key's id is NOT_FOUND. Scope:
+        PLATFORM_ADMIN.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TenantServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -446,6 +476,16 @@ def add_TenantServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'ListPlatformApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlatformApiKeys,
+                    request_deserializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.ListPlatformApiKeysRequest.FromString,
+                    response_serializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.ListPlatformApiKeysResponse.SerializeToString,
+            ),
+            'RevokePlatformApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokePlatformApiKey,
+                    request_deserializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokePlatformApiKeyRequest.FromString,
+                    response_serializer=askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokePlatformApiKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1052,6 +1092,60 @@ class TenantService:
             '/askpro.tenant.v1.TenantService/RevokeApiKey',
             askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokeApiKeyRequest.SerializeToString,
             askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlatformApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/askpro.tenant.v1.TenantService/ListPlatformApiKeys',
+            askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.ListPlatformApiKeysRequest.SerializeToString,
+            askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.ListPlatformApiKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokePlatformApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/askpro.tenant.v1.TenantService/RevokePlatformApiKey',
+            askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokePlatformApiKeyRequest.SerializeToString,
+            askpro_dot_tenant_dot_v1_dot_tenant__service__pb2.RevokePlatformApiKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -106,6 +106,18 @@ class TenantServiceStub:
     """Revokes an API key; calls with it fail with UNAUTHENTICATED from then on.
     Revoking a revoked key returns it unchanged. Scope: TENANT_ADMIN.
     """
+    ListPlatformApiKeys: _grpc.UnaryUnaryMultiCallable[_tenant_service_pb2.ListPlatformApiKeysRequest, _tenant_service_pb2.ListPlatformApiKeysResponse]
+    """Lists the platform-admin keys, oldest first, with their expiry and last
+    use; secrets are never returned. Platform-admin keys are created with the
+    askpro command line only (`askpro platform-key create`). Scope:
+    PLATFORM_ADMIN (no x-askpro-tenant-id needed).
+    """
+    RevokePlatformApiKey: _grpc.UnaryUnaryMultiCallable[_tenant_service_pb2.RevokePlatformApiKeyRequest, _tenant_service_pb2.RevokePlatformApiKeyResponse]
+    """Revokes a platform-admin key; calls with it fail with UNAUTHENTICATED from
+    then on (on other replicas within api_key_cache_secs). Revoking a revoked
+    key returns it unchanged; a tenant key's id is NOT_FOUND. Scope:
+    PLATFORM_ADMIN.
+    """
 
 @_typing.type_check_only
 class TenantServiceAsyncStub(TenantServiceStub):
@@ -184,6 +196,18 @@ class TenantServiceAsyncStub(TenantServiceStub):
     RevokeApiKey: _aio.UnaryUnaryMultiCallable[_tenant_service_pb2.RevokeApiKeyRequest, _tenant_service_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
     """Revokes an API key; calls with it fail with UNAUTHENTICATED from then on.
     Revoking a revoked key returns it unchanged. Scope: TENANT_ADMIN.
+    """
+    ListPlatformApiKeys: _aio.UnaryUnaryMultiCallable[_tenant_service_pb2.ListPlatformApiKeysRequest, _tenant_service_pb2.ListPlatformApiKeysResponse]  # type: ignore[assignment]
+    """Lists the platform-admin keys, oldest first, with their expiry and last
+    use; secrets are never returned. Platform-admin keys are created with the
+    askpro command line only (`askpro platform-key create`). Scope:
+    PLATFORM_ADMIN (no x-askpro-tenant-id needed).
+    """
+    RevokePlatformApiKey: _aio.UnaryUnaryMultiCallable[_tenant_service_pb2.RevokePlatformApiKeyRequest, _tenant_service_pb2.RevokePlatformApiKeyResponse]  # type: ignore[assignment]
+    """Revokes a platform-admin key; calls with it fail with UNAUTHENTICATED from
+    then on (on other replicas within api_key_cache_secs). Revoking a revoked
+    key returns it unchanged; a tenant key's id is NOT_FOUND. Scope:
+    PLATFORM_ADMIN.
     """
 
 class TenantServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -392,6 +416,30 @@ class TenantServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_tenant_service_pb2.RevokeApiKeyResponse, _abc.Awaitable[_tenant_service_pb2.RevokeApiKeyResponse]]:
         """Revokes an API key; calls with it fail with UNAUTHENTICATED from then on.
         Revoking a revoked key returns it unchanged. Scope: TENANT_ADMIN.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPlatformApiKeys(
+        self,
+        request: _tenant_service_pb2.ListPlatformApiKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenant_service_pb2.ListPlatformApiKeysResponse, _abc.Awaitable[_tenant_service_pb2.ListPlatformApiKeysResponse]]:
+        """Lists the platform-admin keys, oldest first, with their expiry and last
+        use; secrets are never returned. Platform-admin keys are created with the
+        askpro command line only (`askpro platform-key create`). Scope:
+        PLATFORM_ADMIN (no x-askpro-tenant-id needed).
+        """
+
+    @_abc_1.abstractmethod
+    def RevokePlatformApiKey(
+        self,
+        request: _tenant_service_pb2.RevokePlatformApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenant_service_pb2.RevokePlatformApiKeyResponse, _abc.Awaitable[_tenant_service_pb2.RevokePlatformApiKeyResponse]]:
+        """Revokes a platform-admin key; calls with it fail with UNAUTHENTICATED from
+        then on (on other replicas within api_key_cache_secs). Revoking a revoked
+        key returns it unchanged; a tenant key's id is NOT_FOUND. Scope:
+        PLATFORM_ADMIN.
         """
 
 def add_TenantServiceServicer_to_server(servicer: TenantServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
