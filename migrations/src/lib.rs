@@ -15,6 +15,7 @@ mod m20261207_000006_customer_overlap;
 mod m20261207_000007_calcom;
 mod m20261207_000008_hold_limits;
 mod m20261207_000009_api_key_use;
+mod m20261207_000010_call_credentials;
 pub mod sql;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_calcom::Migration),
             Box::new(m20261207_000008_hold_limits::Migration),
             Box::new(m20261207_000009_api_key_use::Migration),
+            Box::new(m20261207_000010_call_credentials::Migration),
         ]
     }
 }

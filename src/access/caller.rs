@@ -12,6 +12,21 @@ pub struct Caller {
     pub key_id: ApiKeyId,
     pub scope: Scope,
     pub tenant: Option<TenantId>,
+    /// Set for a call credential: the call it is bound to.
+    pub call: Option<CallBinding>,
+}
+
+/// What a call credential is bound to: the caller's number (E.164) and the
+/// call's id (its only hold key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallBinding {
+    pub phone: String,
+    pub call_id: String,
+}
+
+/// The call a request's credential is bound to, if it is a call credential.
+pub fn call_of<T>(request: &Request<T>) -> Option<CallBinding> {
+    request.extensions().get::<Caller>().and_then(|caller| caller.call.clone())
 }
 
 /// The caller of a request. The auth layer guarantees one on every AskPro

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::HeaderMap;
 
-use super::caller::Caller;
+use super::caller::{CallBinding, Caller};
 use super::failed_attempts::FailedAttempts;
 use crate::domain::api_key;
 use crate::domain::ids::{ApiKeyId, TenantId};
@@ -117,6 +117,7 @@ pub async fn authenticate(
     keys: &ApiKeyCache,
     door: Door<'_>,
     headers: &HeaderMap,
+    path: &str,
     permission: Permission,
 ) -> Result<Caller> {
     let raw = presented_key(headers)?;
@@ -140,9 +141,22 @@ pub async fn authenticate(
         return Err(invalid());
     }
     let scope: Scope = row.scope.parse().map_err(|_| invalid())?;
-    if !scope.grants(permission) {
-        return Err(Error::ScopeInsufficient { needed: permission.least_scope(), held: scope });
-    }
+    let call = match (scope, &row.call_phone, &row.call_id) {
+        (Scope::Call, Some(phone), Some(call_id)) => {
+            if !super::permissions::open_to_calls(path) {
+                return Err(Error::PermissionDenied {
+                    reason: "CALL_SCOPE",
+                    message: "a call credential may not call this method; the agent's own key may".into(),
+                });
+            }
+            Some(CallBinding { phone: phone.clone(), call_id: call_id.clone() })
+        }
+        (Scope::Call, _, _) => return Err(invalid()),
+        _ if !scope.grants(permission) => {
+            return Err(Error::ScopeInsufficient { needed: permission.least_scope(), held: scope });
+        }
+        _ => None,
+    };
     let named = named_tenant(headers)?;
     let tenant = match (row.tenant_id, named) {
         (Some(own), None) => Some(TenantId(own)),
@@ -165,7 +179,7 @@ pub async fn authenticate(
         (None, None) => None,
     };
     keys.record_use(store, key_id);
-    Ok(Caller { key_id, scope, tenant })
+    Ok(Caller { key_id, scope, tenant, call })
 }
 
 fn presented_key(headers: &HeaderMap) -> Result<&str> {

@@ -6,6 +6,6 @@ pub mod failed_attempts;
 pub mod keys;
 pub mod permissions;
 
-pub use caller::{Caller, caller, tenant_of};
+pub use caller::{CallBinding, Caller, call_of, caller, tenant_of};
 pub use failed_attempts::FailedAttempts;
 pub use keys::{ApiKeyCache, Door, TENANT_HEADER, authenticate};

@@ -2,6 +2,34 @@
 //! A test checks that every method in the contracts has an entry.
 use crate::domain::scope::Permission;
 
+/// The methods a call credential (scope `call`) may call; each of them also
+/// checks that what it touches belongs to the call's caller (`api::call_scope`).
+pub fn open_to_calls(path: &str) -> bool {
+    let Some((service, method)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else { return false };
+    match service {
+        "askpro.tenant.v1.TenantService" => matches!(
+            method,
+            "GetTenant" | "GetBranch" | "ListBranches" | "GetStaff" | "ListStaff" | "GetService" | "ListServices"
+        ),
+        "askpro.availability.v1.AvailabilityService" => {
+            matches!(method, "ListAvailableSlots" | "HoldSlot" | "GetHold" | "ExtendHold" | "ReleaseHold")
+        }
+        "askpro.appointment.v1.AppointmentService" => matches!(
+            method,
+            "FindCustomerByPhone"
+                | "GetCustomer"
+                | "CreateCustomer"
+                | "UpdateCustomer"
+                | "CreateAppointment"
+                | "GetAppointment"
+                | "ListAppointments"
+                | "CancelAppointment"
+                | "RescheduleAppointment"
+        ),
+        _ => false,
+    }
+}
+
 /// The permission for a gRPC path (`/package.Service/Method`); `None` for a
 /// path that is no AskPro method.
 // One nested match per service reads as a table; collapsing it would not.
@@ -42,7 +70,8 @@ pub fn required(path: &str) -> Option<Permission> {
             | "MarkNoShow"
             | "CompleteAppointment"
             | "CreateCustomer"
-            | "UpdateCustomer" => Book,
+            | "UpdateCustomer"
+            | "CreateCallCredential" => Book,
             "DeleteCustomer" => Administer,
             _ => return None,
         },

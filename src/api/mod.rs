@@ -4,6 +4,7 @@
 //! encodes the answer; errors go through `crate::error` only.
 pub mod appointment;
 pub mod availability;
+pub mod call_scope;
 pub mod codec;
 pub mod field_mask;
 pub mod inbound;

@@ -74,6 +74,7 @@ pub fn api_key(row: api_key::Model) -> pb::ApiKey {
         Ok(crate::domain::scope::Scope::TenantAdmin) => pb::ApiKeyScope::TenantAdmin,
         Ok(crate::domain::scope::Scope::Agent) => pb::ApiKeyScope::Agent,
         Ok(crate::domain::scope::Scope::ReadOnly) => pb::ApiKeyScope::ReadOnly,
+        Ok(crate::domain::scope::Scope::Call) => pb::ApiKeyScope::Call,
         Err(_) => pb::ApiKeyScope::Unspecified,
     };
     pb::ApiKey {

@@ -13,6 +13,9 @@ pub enum Scope {
     Agent,
     /// Reads only.
     ReadOnly,
+    /// One phone call's credential: only the methods open to calls
+    /// (`access::permissions::open_to_calls`), on the caller's own records.
+    Call,
 }
 
 /// What a method requires. Every RPC names exactly one (see `access::permissions`).
@@ -48,6 +51,7 @@ impl Scope {
             Scope::TenantAdmin => "API_KEY_SCOPE_TENANT_ADMIN",
             Scope::Agent => "API_KEY_SCOPE_AGENT",
             Scope::ReadOnly => "API_KEY_SCOPE_READ_ONLY",
+            Scope::Call => "API_KEY_SCOPE_CALL",
         }
     }
 
@@ -58,6 +62,8 @@ impl Scope {
             Scope::TenantAdmin => matches!(permission, Administer | Book | Read),
             Scope::Agent => matches!(permission, Book | Read),
             Scope::ReadOnly => matches!(permission, Read),
+            // Not by permission: by the list of methods open to calls.
+            Scope::Call => false,
         }
     }
 
@@ -67,6 +73,7 @@ impl Scope {
             Scope::TenantAdmin => "tenant_admin",
             Scope::Agent => "agent",
             Scope::ReadOnly => "read_only",
+            Scope::Call => "call",
         }
     }
 }
@@ -86,6 +93,7 @@ impl FromStr for Scope {
             "tenant_admin" => Ok(Scope::TenantAdmin),
             "agent" => Ok(Scope::Agent),
             "read_only" => Ok(Scope::ReadOnly),
+            "call" => Ok(Scope::Call),
             other => Err(format!("unknown scope {other:?}")),
         }
     }

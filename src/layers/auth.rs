@@ -51,7 +51,7 @@ impl Around for Authenticate {
         };
         let address = request.extensions().get::<ClientAddress>().map(|client| client.0);
         let door = Door { attempts: &self.attempts, address };
-        match authenticate(&self.store, &self.keys, door, request.headers(), permission).await {
+        match authenticate(&self.store, &self.keys, door, request.headers(), path, permission).await {
             Ok(caller) => {
                 request.extensions_mut().insert(caller.clone());
                 let mut response = inner.call(request).await?;

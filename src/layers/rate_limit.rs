@@ -95,7 +95,12 @@ mod tests {
     #[tokio::test]
     async fn a_call_over_the_limit_gets_resource_exhausted_and_retry_after() {
         let service = limited_service(1).await;
-        let caller = Caller { key_id: ApiKeyId::generate(), scope: Scope::Agent, tenant: Some(TenantId::generate()) };
+        let caller = Caller {
+            key_id: ApiKeyId::generate(),
+            scope: Scope::Agent,
+            tenant: Some(TenantId::generate()),
+            call: None,
+        };
         let first = service.clone().oneshot(call_of(Some(&caller))).await.unwrap();
         assert_eq!(first.body(), "ok");
         let refused = service.oneshot(call_of(Some(&caller))).await.unwrap();

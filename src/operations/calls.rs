@@ -98,6 +98,9 @@ pub async fn record(tx: &TenantTx, facts: CallFacts, at: DateTime<Utc>) -> Resul
     .await?;
     if status >= CallStatus::Ended {
         holds::release_all_of(tx, &facts.provider_call_id, at).await?;
+        // The call's credentials end with it (other replicas' key caches
+        // forget them within api_key_cache_secs).
+        crate::store::api_keys::revoke_call(tx, &facts.provider_call_id).await?;
     }
     events::call(tx, event_type, call_json(&row, facts.event)).await?;
     Ok(row)

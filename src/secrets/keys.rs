@@ -41,26 +41,40 @@ fn decode(text: &str, source: &str) -> Result<[u8; 32], String> {
     bytes.try_into().map_err(|_| format!("{source}: a key must be 32 bytes (44 base64 characters)"))
 }
 
-/// A new key file with one random key, mode 0600.
+/// A new key file with one random key, mode 0600. Written whole to a
+/// temporary file first and then linked into place, which fails when the
+/// file exists: processes starting at once (tests, replicas on one volume)
+/// never see a half-written file, and all end up with the one that won.
 fn create_key_file(path: &Path) -> Result<(), String> {
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(|err| format!("creating {}: {err}", folder.display()))?;
-    }
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder).map_err(|err| format!("creating {}: {err}", folder.display()))?;
     let mut key = [0u8; 32];
     rand::rng().fill_bytes(&mut key);
+    let temporary = folder.join(format!(".secrets-key-{}", uuid::Uuid::now_v7().simple()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|err| format!("creating {}: {err}", path.display()))?;
     let text = format!(
         "# AskPro key-encryption key (secrets at rest). Keep it apart from database backups.\n\
          # Rotation: put a new key on the first line, run `askpro rotate-secrets`, then remove the old one.\n{}\n",
         STANDARD.encode(key)
     );
-    file.write_all(text.as_bytes()).map_err(|err| format!("writing {}: {err}", path.display()))?;
-    tracing::warn!(path = %path.display(), "created a new key-encryption key for secrets at rest");
-    Ok(())
+    let written = options
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(text.as_bytes()).and_then(|()| file.sync_all()))
+        .map_err(|err| format!("writing {}: {err}", temporary.display()));
+    let linked = written.and_then(|()| match std::fs::hard_link(&temporary, path) {
+        Ok(()) => {
+            tracing::warn!(path = %path.display(), "created a new key-encryption key for secrets at rest");
+            Ok(())
+        }
+        // Another process made it first: theirs is the key.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(format!("creating {}: {err}", path.display())),
+    });
+    let _ = std::fs::remove_file(&temporary);
+    linked
 }
 
 #[cfg(test)]
@@ -79,6 +93,19 @@ mod tests {
             let mode = std::fs::metadata(&config.secrets_key_file).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn processes_creating_the_key_file_at_once_end_up_with_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config { secrets_key_file: dir.path().join("secrets.key"), ..Config::default() };
+        let keys: Vec<Vec<[u8; 32]>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| load_keys(&config).unwrap())).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "one key for all");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary file is left behind");
     }
 
     #[test]

@@ -30,6 +30,8 @@ fn row(tenant_id: Option<Uuid>, issued: &IssuedKey, new: NewApiKey) -> api_key::
         revoke_time: None,
         create_time: now(),
         last_use_time: None,
+        call_phone: None,
+        call_id: None,
     }
 }
 
@@ -40,6 +42,47 @@ pub async fn create(tx: &TenantTx, issued: &IssuedKey, new: NewApiKey) -> Result
         .exec_without_returning(tx.conn())
         .await?;
     Ok(model)
+}
+
+/// Creates a call credential: a key of scope `call` bound to `call_id` and
+/// the caller's number, expiring at `expire_time`.
+pub async fn create_call(
+    tx: &TenantTx,
+    issued: &IssuedKey,
+    phone: &str,
+    call_id: &str,
+    expire_time: chrono::DateTime<chrono::Utc>,
+) -> Result<api_key::Model> {
+    let new = NewApiKey { display_name: format!("call {call_id}"), scope: Scope::Call, expire_time: Some(expire_time) };
+    let mut model = row(Some(tx.tenant().0), issued, new);
+    model.call_phone = Some(phone.to_owned());
+    model.call_id = Some(call_id.to_owned());
+    api_key::Entity::insert(all_set::<api_key::ActiveModel, _>(model.clone()))
+        .exec_without_returning(tx.conn())
+        .await?;
+    Ok(model)
+}
+
+/// Revokes the live call credentials of `call_id` (the call ended). Returns
+/// their ids, so the caller can forget them in the key cache.
+pub async fn revoke_call(tx: &TenantTx, call_id: &str) -> Result<Vec<ApiKeyId>> {
+    let live = api_key::Entity::find()
+        .filter(api_key::Column::TenantId.eq(tx.tenant().0))
+        .filter(api_key::Column::CallId.eq(call_id))
+        .filter(api_key::Column::RevokeTime.is_null())
+        .all(tx.conn())
+        .await?;
+    if live.is_empty() {
+        return Ok(Vec::new());
+    }
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokeTime, sea_orm::sea_query::Expr::value(Some(now())))
+        .filter(api_key::Column::TenantId.eq(tx.tenant().0))
+        .filter(api_key::Column::CallId.eq(call_id))
+        .filter(api_key::Column::RevokeTime.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(live.into_iter().map(|key| ApiKeyId(key.id)).collect())
 }
 
 /// Creates a platform-admin key (command line only), never expiring.
@@ -113,7 +156,8 @@ async fn list_of(
     page: &PageRequest,
     show_revoked: bool,
 ) -> Result<Vec<api_key::Model>> {
-    let mut query = api_key::Entity::find().filter(owned_by(owner));
+    // Call credentials are many and short-lived: not listed with the keys.
+    let mut query = api_key::Entity::find().filter(owned_by(owner)).filter(api_key::Column::CallId.is_null());
     if !show_revoked {
         query = query.filter(api_key::Column::RevokeTime.is_null());
     }

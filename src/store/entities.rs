@@ -42,6 +42,10 @@ pub mod api_key {
         pub create_time: DateTimeUtc,
         /// When the key was last used (recorded at most once a minute).
         pub last_use_time: Option<DateTimeUtc>,
+        /// A call credential's caller number (E.164); NULL for other keys.
+        pub call_phone: Option<String>,
+        /// A call credential's call id (its only hold key); NULL for other keys.
+        pub call_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

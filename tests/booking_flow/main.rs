@@ -5,6 +5,7 @@
 
 mod appointments;
 mod caches;
+mod call_credentials;
 #[path = "../common/mod.rs"]
 mod common;
 mod customer_overlap;

@@ -51,6 +51,21 @@ async fn retell_call_ended_releases_the_calls_holds(server: &TestServer) {
     let ten = day.at(10, 0);
     let hold = salon.hold(salon.service(), salon.staff(), ten, "call_hold").await;
     assert!(!salon.free_starts(salon.staff(), &day).await.contains(&ten), "held");
+    let minted = ap::CreateCallCredentialRequest {
+        phone_number: CALLER.into(),
+        branch_id: String::new(),
+        call_id: "call_hold".into(),
+        ttl: None,
+    };
+    let credential = server.appointments().create_call_credential(authed(minted, &fx.agent)).await;
+    let credential = credential.expect("call credential").into_inner().credential;
+    let services = || {
+        let request = askpro::proto::tenant::v1::ListServicesRequest::default();
+        let mut tenants = server.tenants();
+        let credential = credential.clone();
+        async move { tenants.list_services(authed(request, &credential)).await }
+    };
+    services().await.expect("the credential works during the call");
 
     let ended = bytes(&retell_call("call_ended", "call_hold"));
     assert_eq!(post(server, &retell.path, &retell_headers(RETELL_KEY, &ended), &ended).await.status, 200);
@@ -58,6 +73,14 @@ async fn retell_call_ended_releases_the_calls_holds(server: &TestServer) {
     let hold = salon.get_hold(&hold.id).await;
     assert_eq!(hold.state, av::HoldState::Released as i32);
     assert!(salon.free_starts(salon.staff(), &day).await.contains(&ten), "offered again once the call ended");
+    // The call's credential ends with the call (once the key cache lets go of it).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while services().await.is_ok() {
+        assert!(Instant::now() < deadline, "the call credential still works after the call ended");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = services().await.expect_err("revoked");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
 }
 
 async fn retell_call_inbound_is_answered_fast_with_the_callers_name(server: &TestServer) {

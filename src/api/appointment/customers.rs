@@ -6,9 +6,9 @@
 use tonic::Request;
 use uuid::Uuid;
 
-use crate::access::tenant_of;
-use crate::api::AppState;
+use crate::access::{call_of, tenant_of};
 use crate::api::field_mask::UpdateMask;
+use crate::api::{AppState, call_scope};
 use crate::convert::appointment as convert;
 use crate::domain::ids::{BranchId, TenantId};
 use crate::domain::page::PageRequest;
@@ -33,6 +33,7 @@ pub async fn create(
     request: Request<pb::CreateCustomerRequest>,
 ) -> Result<pb::CreateCustomerResponse> {
     let tenant = tenant_of(&request)?;
+    let call = call_of(&request);
     let req = request.into_inner();
     validate_request_id(&req.request_id)?;
     let input = req.customer.clone().unwrap_or_default();
@@ -43,6 +44,12 @@ pub async fn create(
     let email = v.take("customer.email", email(&input.email));
     let notes = v.take("customer.notes", free_text(&input.notes, MAX_NOTES));
     v.finish()?;
+    if let Some(number) = &phone_number {
+        // A call creates only its caller.
+        if call.as_ref().is_some_and(|call| call.phone != number.as_str()) {
+            return Err(call_scope::refuse("create a customer with another number than the caller's"));
+        }
+    }
     let new = NewCustomer {
         phone_number: phone_number.map(|p| p.as_str().to_owned()).unwrap_or_default(),
         display_name: display_name.unwrap_or_default(),
@@ -57,6 +64,7 @@ pub async fn get(state: &AppState, request: Request<pb::GetCustomerRequest>) -> 
     let tenant = tenant_of(&request)?;
     let id = customer_id("id", &request.get_ref().id)?;
     let customer = state.store.read_with(tenant, async |tx| customers::get(tx, id).await).await?;
+    call_scope::ensure_phone(call_of(&request).as_ref(), &customer.phone_number, "customer")?;
     Ok(pb::GetCustomerResponse { customer: Some(convert::customer(customer)) })
 }
 
@@ -65,10 +73,15 @@ pub async fn update(
     request: Request<pb::UpdateCustomerRequest>,
 ) -> Result<pb::UpdateCustomerResponse> {
     let tenant = tenant_of(&request)?;
+    let call = call_of(&request);
     let req = request.into_inner();
     let input = req.customer.unwrap_or_default();
     let id = customer_id("customer.id", &input.id)?;
     let mask = UpdateMask::parse(req.update_mask.as_ref(), UPDATABLE)?;
+    if call.is_some() && mask.has("phone_number") {
+        return Err(call_scope::refuse("change a customer's phone number"));
+    }
+    call_scope::ensure_customer(state, tenant, call.as_ref(), id).await?;
     let mut v = Violations::new();
     let mut changes = CustomerChanges::default();
     if mask.has("phone_number") {
@@ -142,6 +155,7 @@ pub async fn find_by_phone(
     request: Request<pb::FindCustomerByPhoneRequest>,
 ) -> Result<pb::FindCustomerByPhoneResponse> {
     let tenant = tenant_of(&request)?;
+    let call = call_of(&request);
     let req = request.into_inner();
     let branch_id = if req.branch_id.is_empty() { None } else { Some(BranchId::parse("branch_id", &req.branch_id)?) };
     if req.phone_number.trim().is_empty() {
@@ -155,6 +169,7 @@ pub async fn find_by_phone(
         None => stored_region(&config.region_code)?,
     };
     let number = PhoneNumber::parse(&req.phone_number, &region).map_err(|e| Error::invalid("phone_number", e))?;
+    call_scope::ensure_phone(call.as_ref(), number.as_str(), "customer")?;
     let found = caches::customers::find_by_phone(
         &state.store,
         tenant,

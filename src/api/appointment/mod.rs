@@ -1,6 +1,7 @@
 //! AppointmentService: appointments, customers, the change stream and the
 //! dashboard. The trait implementation only dispatches.
 mod appointments;
+mod call_credentials;
 mod customers;
 mod dashboard;
 mod watch;
@@ -119,6 +120,12 @@ impl AppointmentService for AppointmentApi {
         r: Request<FindCustomerByPhoneRequest>,
     ) -> Result<Response<FindCustomerByPhoneResponse>, Status> {
         respond(customers::find_by_phone(&self.state, r).await)
+    }
+    async fn create_call_credential(
+        &self,
+        r: Request<CreateCallCredentialRequest>,
+    ) -> Result<Response<CreateCallCredentialResponse>, Status> {
+        respond(call_credentials::create(&self.state, r).await)
     }
     async fn get_dashboard_stats(
         &self,

@@ -28,6 +28,10 @@ pub async fn create(state: &AppState, request: Request<pb::CreateApiKeyRequest>)
             v.add("api_key.scope", "platform-admin keys are created with the askpro command line only");
             None
         }
+        Ok(pb::ApiKeyScope::Call) => {
+            v.add("api_key.scope", "call credentials are created with CreateCallCredential only");
+            None
+        }
         _ => {
             v.add("api_key.scope", "must be TENANT_ADMIN, AGENT or READ_ONLY");
             None

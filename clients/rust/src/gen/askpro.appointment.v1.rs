@@ -690,6 +690,39 @@ pub struct FindCustomerByPhoneResponse {
     #[prost(message, repeated, tag = "2")]
     pub upcoming_appointments: ::prost::alloc::vec::Vec<Appointment>,
 }
+/// Request of CreateCallCredential.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateCallCredentialRequest {
+    /// The caller's number as the telephony provider reports it (normalized as
+    /// for FindCustomerByPhone). Required.
+    #[prost(string, tag = "1")]
+    pub phone_number: ::prost::alloc::string::String,
+    /// The called branch, whose region reads a national number; empty: the
+    /// tenant's region.
+    #[prost(string, tag = "2")]
+    pub branch_id: ::prost::alloc::string::String,
+    /// The call's id at the voice platform, 1 to 128 printable characters; the
+    /// only hold_key the credential may hold with. Required.
+    #[prost(string, tag = "3")]
+    pub call_id: ::prost::alloc::string::String,
+    /// How long the credential works; unset means 30 minutes, at most 4 hours.
+    #[prost(message, optional, tag = "4")]
+    pub ttl: ::core::option::Option<::prost_types::Duration>,
+}
+/// Response of CreateCallCredential.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateCallCredentialResponse {
+    /// The credential, `ak_<id>_<secret>`: send it as the API key for the rest of
+    /// the call. Shown only here.
+    #[prost(string, tag = "1")]
+    pub credential: ::prost::alloc::string::String,
+    /// The caller's number in E.164, which the credential is bound to.
+    #[prost(string, tag = "2")]
+    pub phone_number: ::prost::alloc::string::String,
+    /// When the credential stops working.
+    #[prost(message, optional, tag = "3")]
+    pub expire_time: ::core::option::Option<::prost_types::Timestamp>,
+}
 /// Request of GetDashboardStats.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetDashboardStatsRequest {
@@ -1443,6 +1476,50 @@ pub mod appointment_service_client {
                     GrpcMethod::new(
                         "askpro.appointment.v1.AppointmentService",
                         "FindCustomerByPhone",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Mints a call credential for one phone call: an API key (scope CALL) that
+        /// the voice agent uses for the rest of the call instead of its own key. It
+        /// may list slots and the tenant's branches, services and staff; find, read
+        /// and update (not the phone number) only the customer with the caller's
+        /// number; book, read, list, cancel and reschedule only that customer's
+        /// appointments; and hold only with hold_key = call_id. Anything else is
+        /// PERMISSION_DENIED (CALL_SCOPE) or, for another caller's records,
+        /// NOT_FOUND. It expires after ttl (default 30 minutes, at most 4 hours) and
+        /// is revoked when the call ends (the call_ended event of the call id).
+        /// Caller ID can be spoofed: the credential limits what a caller can reach
+        /// to what belongs to the number they call from.
+        ///
+        /// Scope: agent. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for a missing or
+        /// invalid phone number or call_id, or a ttl out of range; NOT_FOUND
+        /// (RESOURCE_NOT_FOUND) for an unknown branch_id.
+        pub async fn create_call_credential(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateCallCredentialRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::CreateCallCredentialResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/askpro.appointment.v1.AppointmentService/CreateCallCredential",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "askpro.appointment.v1.AppointmentService",
+                        "CreateCallCredential",
                     ),
                 );
             self.inner.unary(req, path, codec).await

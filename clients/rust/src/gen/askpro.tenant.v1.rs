@@ -194,6 +194,12 @@ pub enum ApiKeyScope {
     Agent = 3,
     /// Reads the tenant's data; changes nothing.
     ReadOnly = 4,
+    /// A call credential (AppointmentService.CreateCallCredential): bound to one
+    /// phone call and its caller's number, it reads and changes only that
+    /// caller's customer record and appointments, books only for that caller,
+    /// holds only under the call's id, and expires with the call. Never created
+    /// with CreateApiKey.
+    Call = 5,
 }
 impl ApiKeyScope {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -207,6 +213,7 @@ impl ApiKeyScope {
             Self::TenantAdmin => "API_KEY_SCOPE_TENANT_ADMIN",
             Self::Agent => "API_KEY_SCOPE_AGENT",
             Self::ReadOnly => "API_KEY_SCOPE_READ_ONLY",
+            Self::Call => "API_KEY_SCOPE_CALL",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -217,6 +224,7 @@ impl ApiKeyScope {
             "API_KEY_SCOPE_TENANT_ADMIN" => Some(Self::TenantAdmin),
             "API_KEY_SCOPE_AGENT" => Some(Self::Agent),
             "API_KEY_SCOPE_READ_ONLY" => Some(Self::ReadOnly),
+            "API_KEY_SCOPE_CALL" => Some(Self::Call),
             _ => None,
         }
     }

@@ -40,6 +40,7 @@ impl TestServer {
             log_filter: "warn".into(),
             rate_limit_per_key: unthrottled,
             rate_limit_per_tenant: unthrottled,
+            secrets_key_file: dir.path().join("secrets.key"),
             ..Config::default()
         };
         let state = askpro::server::prepare(config).await.expect("server prepares");

@@ -4,8 +4,8 @@ use chrono::DateTime;
 use tonic::Request;
 
 use super::parse_id;
-use crate::access::tenant_of;
-use crate::api::AppState;
+use crate::access::{call_of, tenant_of};
+use crate::api::{AppState, call_scope};
 use crate::convert::appointment as convert;
 use crate::convert::instant;
 use crate::domain::ids::{BranchId, StaffId};
@@ -21,6 +21,7 @@ const MAX_STATUSES: usize = 5;
 pub async fn get(state: &AppState, request: Request<pb::GetAppointmentRequest>) -> Result<pb::GetAppointmentResponse> {
     let tenant = tenant_of(&request)?;
     let id = parse_id(&request.get_ref().id)?;
+    call_scope::ensure_appointment(state, tenant, call_of(&request).as_ref(), id).await?;
     let row = state.store.read_with(tenant, async |tx| appointments::get(tx, id).await).await?;
     Ok(pb::GetAppointmentResponse { appointment: Some(convert::appointment(row)) })
 }
@@ -30,6 +31,7 @@ pub async fn list(
     request: Request<pb::ListAppointmentsRequest>,
 ) -> Result<pb::ListAppointmentsResponse> {
     let tenant = tenant_of(&request)?;
+    let call = call_of(&request);
     let req = request.into_inner();
     let mut v = Violations::new();
     let mut filter = AppointmentFilter::default();
@@ -51,6 +53,16 @@ pub async fn list(
         .collect();
     if !req.customer_id.is_empty() {
         filter.customer_id = v.uuid("customer_id", &req.customer_id);
+    }
+    if let Some(call) = &call {
+        // A call lists its caller's appointments only (none before they are a customer).
+        let Some(own) = call_scope::callers_customer(state, tenant, call).await? else {
+            return Ok(pb::ListAppointmentsResponse::default());
+        };
+        if filter.customer_id.is_some_and(|asked| asked != own) {
+            return Ok(pb::ListAppointmentsResponse::default());
+        }
+        filter.customer_id = Some(own);
     }
     if !req.branch_id.is_empty() {
         filter.branch_id = v.take_err(BranchId::parse("branch_id", &req.branch_id)).map(|b| b.0);

@@ -4,9 +4,9 @@
 use tonic::Request;
 
 use super::parse_id;
-use crate::access::tenant_of;
-use crate::api::AppState;
+use crate::access::{call_of, tenant_of};
 use crate::api::field_mask::UpdateMask;
+use crate::api::{AppState, call_scope};
 use crate::convert::appointment as convert;
 use crate::domain::appointment::Status;
 use crate::domain::validate::{Violations, free_text};
@@ -36,8 +36,10 @@ pub async fn cancel(
     request: Request<pb::CancelAppointmentRequest>,
 ) -> Result<pb::CancelAppointmentResponse> {
     let tenant = tenant_of(&request)?;
+    let call = call_of(&request);
     let req = request.into_inner();
     let id = parse_id(&req.id)?;
+    call_scope::ensure_appointment(state, tenant, call.as_ref(), id).await?;
     let req = CancelRequest::decode(id, req)?;
     appointments::cancel(&state.ops, tenant, req).await
 }

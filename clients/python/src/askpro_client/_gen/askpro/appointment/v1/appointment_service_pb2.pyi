@@ -2,6 +2,7 @@ import datetime
 
 from askpro_client._gen.askpro.appointment.v1 import resources_pb2 as _resources_pb2
 from askpro_client._gen.askpro.type.v1 import types_pb2 as _types_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -313,6 +314,28 @@ class FindCustomerByPhoneResponse(_message.Message):
     customer: _resources_pb2.Customer
     upcoming_appointments: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Appointment]
     def __init__(self, customer: _Optional[_Union[_resources_pb2.Customer, _Mapping]] = ..., upcoming_appointments: _Optional[_Iterable[_Union[_resources_pb2.Appointment, _Mapping]]] = ...) -> None: ...
+
+class CreateCallCredentialRequest(_message.Message):
+    __slots__ = ("phone_number", "branch_id", "call_id", "ttl")
+    PHONE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    BRANCH_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    phone_number: str
+    branch_id: str
+    call_id: str
+    ttl: _duration_pb2.Duration
+    def __init__(self, phone_number: _Optional[str] = ..., branch_id: _Optional[str] = ..., call_id: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class CreateCallCredentialResponse(_message.Message):
+    __slots__ = ("credential", "phone_number", "expire_time")
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    credential: str
+    phone_number: str
+    expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, credential: _Optional[str] = ..., phone_number: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetDashboardStatsRequest(_message.Message):
     __slots__ = ("date", "period", "branch_id")

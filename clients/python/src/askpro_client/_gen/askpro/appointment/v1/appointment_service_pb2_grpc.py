@@ -157,6 +157,11 @@ class AppointmentServiceStub:
                 request_serializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.FindCustomerByPhoneRequest.SerializeToString,
                 response_deserializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.FindCustomerByPhoneResponse.FromString,
                 _registered_method=True)
+        self.CreateCallCredential = channel.unary_unary(
+                '/askpro.appointment.v1.AppointmentService/CreateCallCredential',
+                request_serializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.CreateCallCredentialRequest.SerializeToString,
+                response_deserializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.CreateCallCredentialResponse.FromString,
+                _registered_method=True)
         self.GetDashboardStats = channel.unary_unary(
                 '/askpro.appointment.v1.AppointmentService/GetDashboardStats',
                 request_serializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.GetDashboardStatsRequest.SerializeToString,
@@ -426,6 +431,27 @@ class AppointmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateCallCredential(self, request, context):
+        """Mints a call credential for one phone call: an API key (scope CALL) that
+        the voice agent uses for the rest of the call instead of its own key. It
+        may list slots and the tenant's branches, services and staff; find, read
+        and update (not the phone number) only the customer with the caller's
+        number; book, read, list, cancel and reschedule only that customer's
+        appointments; and hold only with hold_key = call_id. Anything else is
+        PERMISSION_DENIED (CALL_SCOPE) or, for another caller's records,
+        NOT_FOUND. It expires after ttl (default 30 minutes, at most 4 hours) and
+        is revoked when the call ends (the call_ended event of the call id).
+        Caller ID can be spoofed: the credential limits what a caller can reach
+        to what belongs to the number they call from.
+
+        Scope: agent. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for a missing or
+        invalid phone number or call_id, or a ttl out of range; NOT_FOUND
+        (RESOURCE_NOT_FOUND) for an unknown branch_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetDashboardStats(self, request, context):
         """Returns appointment statistics for a day, ISO week or month, computed in
         the branch's time zone (or the tenant's when no branch is given).
@@ -519,6 +545,11 @@ def add_AppointmentServiceServicer_to_server(servicer, server):
                     servicer.FindCustomerByPhone,
                     request_deserializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.FindCustomerByPhoneRequest.FromString,
                     response_serializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.FindCustomerByPhoneResponse.SerializeToString,
+            ),
+            'CreateCallCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCallCredential,
+                    request_deserializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.CreateCallCredentialRequest.FromString,
+                    response_serializer=askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.CreateCallCredentialResponse.SerializeToString,
             ),
             'GetDashboardStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetDashboardStats,
@@ -1001,6 +1032,33 @@ class AppointmentService:
             '/askpro.appointment.v1.AppointmentService/FindCustomerByPhone',
             askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.FindCustomerByPhoneRequest.SerializeToString,
             askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.FindCustomerByPhoneResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCallCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/askpro.appointment.v1.AppointmentService/CreateCallCredential',
+            askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.CreateCallCredentialRequest.SerializeToString,
+            askpro_dot_appointment_dot_v1_dot_appointment__service__pb2.CreateCallCredentialResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -230,6 +230,23 @@ class AppointmentServiceStub:
     this number, or branch_id is set and unknown; INVALID_ARGUMENT
     (INVALID_ARGUMENT) for an empty or invalid phone number.
     """
+    CreateCallCredential: _grpc.UnaryUnaryMultiCallable[_appointment_service_pb2.CreateCallCredentialRequest, _appointment_service_pb2.CreateCallCredentialResponse]
+    """Mints a call credential for one phone call: an API key (scope CALL) that
+    the voice agent uses for the rest of the call instead of its own key. It
+    may list slots and the tenant's branches, services and staff; find, read
+    and update (not the phone number) only the customer with the caller's
+    number; book, read, list, cancel and reschedule only that customer's
+    appointments; and hold only with hold_key = call_id. Anything else is
+    PERMISSION_DENIED (CALL_SCOPE) or, for another caller's records,
+    NOT_FOUND. It expires after ttl (default 30 minutes, at most 4 hours) and
+    is revoked when the call ends (the call_ended event of the call id).
+    Caller ID can be spoofed: the credential limits what a caller can reach
+    to what belongs to the number they call from.
+
+    Scope: agent. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for a missing or
+    invalid phone number or call_id, or a ttl out of range; NOT_FOUND
+    (RESOURCE_NOT_FOUND) for an unknown branch_id.
+    """
     GetDashboardStats: _grpc.UnaryUnaryMultiCallable[_appointment_service_pb2.GetDashboardStatsRequest, _appointment_service_pb2.GetDashboardStatsResponse]
     """Returns appointment statistics for a day, ISO week or month, computed in
     the branch's time zone (or the tenant's when no branch is given).
@@ -437,6 +454,23 @@ class AppointmentServiceAsyncStub(AppointmentServiceStub):
     Scope: read-only. Errors: NOT_FOUND (RESOURCE_NOT_FOUND) if no customer has
     this number, or branch_id is set and unknown; INVALID_ARGUMENT
     (INVALID_ARGUMENT) for an empty or invalid phone number.
+    """
+    CreateCallCredential: _aio.UnaryUnaryMultiCallable[_appointment_service_pb2.CreateCallCredentialRequest, _appointment_service_pb2.CreateCallCredentialResponse]  # type: ignore[assignment]
+    """Mints a call credential for one phone call: an API key (scope CALL) that
+    the voice agent uses for the rest of the call instead of its own key. It
+    may list slots and the tenant's branches, services and staff; find, read
+    and update (not the phone number) only the customer with the caller's
+    number; book, read, list, cancel and reschedule only that customer's
+    appointments; and hold only with hold_key = call_id. Anything else is
+    PERMISSION_DENIED (CALL_SCOPE) or, for another caller's records,
+    NOT_FOUND. It expires after ttl (default 30 minutes, at most 4 hours) and
+    is revoked when the call ends (the call_ended event of the call id).
+    Caller ID can be spoofed: the credential limits what a caller can reach
+    to what belongs to the number they call from.
+
+    Scope: agent. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for a missing or
+    invalid phone number or call_id, or a ttl out of range; NOT_FOUND
+    (RESOURCE_NOT_FOUND) for an unknown branch_id.
     """
     GetDashboardStats: _aio.UnaryUnaryMultiCallable[_appointment_service_pb2.GetDashboardStatsRequest, _appointment_service_pb2.GetDashboardStatsResponse]  # type: ignore[assignment]
     """Returns appointment statistics for a day, ISO week or month, computed in
@@ -738,6 +772,29 @@ class AppointmentServiceServicer(metaclass=_abc_1.ABCMeta):
         Scope: read-only. Errors: NOT_FOUND (RESOURCE_NOT_FOUND) if no customer has
         this number, or branch_id is set and unknown; INVALID_ARGUMENT
         (INVALID_ARGUMENT) for an empty or invalid phone number.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateCallCredential(
+        self,
+        request: _appointment_service_pb2.CreateCallCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_appointment_service_pb2.CreateCallCredentialResponse, _abc.Awaitable[_appointment_service_pb2.CreateCallCredentialResponse]]:
+        """Mints a call credential for one phone call: an API key (scope CALL) that
+        the voice agent uses for the rest of the call instead of its own key. It
+        may list slots and the tenant's branches, services and staff; find, read
+        and update (not the phone number) only the customer with the caller's
+        number; book, read, list, cancel and reschedule only that customer's
+        appointments; and hold only with hold_key = call_id. Anything else is
+        PERMISSION_DENIED (CALL_SCOPE) or, for another caller's records,
+        NOT_FOUND. It expires after ttl (default 30 minutes, at most 4 hours) and
+        is revoked when the call ends (the call_ended event of the call id).
+        Caller ID can be spoofed: the credential limits what a caller can reach
+        to what belongs to the number they call from.
+
+        Scope: agent. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for a missing or
+        invalid phone number or call_id, or a ttl out of range; NOT_FOUND
+        (RESOURCE_NOT_FOUND) for an unknown branch_id.
         """
 
     @_abc_1.abstractmethod

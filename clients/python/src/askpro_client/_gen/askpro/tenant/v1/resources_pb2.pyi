@@ -18,11 +18,13 @@ class ApiKeyScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     API_KEY_SCOPE_TENANT_ADMIN: _ClassVar[ApiKeyScope]
     API_KEY_SCOPE_AGENT: _ClassVar[ApiKeyScope]
     API_KEY_SCOPE_READ_ONLY: _ClassVar[ApiKeyScope]
+    API_KEY_SCOPE_CALL: _ClassVar[ApiKeyScope]
 API_KEY_SCOPE_UNSPECIFIED: ApiKeyScope
 API_KEY_SCOPE_PLATFORM_ADMIN: ApiKeyScope
 API_KEY_SCOPE_TENANT_ADMIN: ApiKeyScope
 API_KEY_SCOPE_AGENT: ApiKeyScope
 API_KEY_SCOPE_READ_ONLY: ApiKeyScope
+API_KEY_SCOPE_CALL: ApiKeyScope
 
 class Tenant(_message.Message):
     __slots__ = ("id", "display_name", "time_zone", "region_code", "create_time", "update_time", "etag", "allow_overlapping_customer_appointments")
