@@ -47,6 +47,7 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSeed> {
                 time_zone: "Europe/Berlin".into(),
                 region_code: "DE".into(),
                 allow_overlapping_customer_appointments: false,
+                caller_disclosure: Default::default(),
             };
             tenants::create(&platform, new).await?
         }

@@ -16,6 +16,7 @@ mod m20261207_000007_calcom;
 mod m20261207_000008_hold_limits;
 mod m20261207_000009_api_key_use;
 mod m20261207_000010_call_credentials;
+mod m20261207_000011_caller_disclosure;
 pub mod sql;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_hold_limits::Migration),
             Box::new(m20261207_000009_api_key_use::Migration),
             Box::new(m20261207_000010_call_credentials::Migration),
+            Box::new(m20261207_000011_caller_disclosure::Migration),
         ]
     }
 }

@@ -157,6 +157,7 @@ async fn create_tenant(store: &Store, maker: TenantMaker<'_>) -> anyhow::Result<
                 time_zone: TIME_ZONE.into(),
                 region_code: "DE".into(),
                 allow_overlapping_customer_appointments: false,
+                caller_disclosure: Default::default(),
             };
             let tenant = tenants::create(&platform, new).await?;
             platform.commit().await?;

@@ -2,6 +2,7 @@
 use super::{minutes, timestamp};
 
 use crate::domain::api_key::key_prefix;
+use crate::domain::disclosure::CallerDisclosure;
 use crate::domain::ids::ApiKeyId;
 use crate::proto::tenant::v1 as pb;
 use crate::store::branches::Branch;
@@ -19,6 +20,25 @@ pub fn tenant(row: tenant::Model) -> pb::Tenant {
         update_time: Some(timestamp(row.update_time)),
         etag: etag(row.revision),
         allow_overlapping_customer_appointments: row.allow_overlapping_customer_appointments,
+        caller_disclosure: caller_disclosure(CallerDisclosure::from_stored(&row.caller_disclosure)) as i32,
+    }
+}
+
+pub fn caller_disclosure(disclosure: CallerDisclosure) -> pb::CallerDisclosure {
+    match disclosure {
+        CallerDisclosure::Full => pb::CallerDisclosure::Full,
+        CallerDisclosure::FirstNameAndDay => pb::CallerDisclosure::FirstNameAndDay,
+        CallerDisclosure::Nothing => pb::CallerDisclosure::None,
+    }
+}
+
+/// The setting a request asks for; None for UNSPECIFIED or an unknown value.
+pub fn caller_disclosure_from(value: i32) -> Option<CallerDisclosure> {
+    match pb::CallerDisclosure::try_from(value).ok()? {
+        pb::CallerDisclosure::Full => Some(CallerDisclosure::Full),
+        pb::CallerDisclosure::FirstNameAndDay => Some(CallerDisclosure::FirstNameAndDay),
+        pb::CallerDisclosure::None => Some(CallerDisclosure::Nothing),
+        pb::CallerDisclosure::Unspecified => None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! format and paging. No I/O here; neither tonic nor sea-orm is known.
 pub mod api_key;
 pub mod appointment;
+pub mod disclosure;
 pub mod error;
 pub mod ids;
 pub mod local_time;

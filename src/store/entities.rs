@@ -17,6 +17,8 @@ pub mod tenant {
         pub create_time: DateTimeUtc,
         pub update_time: DateTimeUtc,
         pub allow_overlapping_customer_appointments: bool,
+        /// full, first_name_and_day or none (`domain::disclosure`).
+        pub caller_disclosure: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::entities::tenant;
 use super::{PlatformTx, TenantTx, all_set, check_etag, now};
+use crate::domain::disclosure::CallerDisclosure;
 use crate::domain::page::PageRequest;
 use crate::error::{Error, Result};
 
@@ -13,6 +14,7 @@ pub struct NewTenant {
     pub time_zone: String,
     pub region_code: String,
     pub allow_overlapping_customer_appointments: bool,
+    pub caller_disclosure: CallerDisclosure,
 }
 
 #[derive(Default)]
@@ -21,6 +23,7 @@ pub struct TenantChanges {
     pub time_zone: Option<String>,
     pub region_code: Option<String>,
     pub allow_overlapping_customer_appointments: Option<bool>,
+    pub caller_disclosure: Option<CallerDisclosure>,
 }
 
 pub async fn create(tx: &PlatformTx, new: NewTenant) -> Result<tenant::Model> {
@@ -31,6 +34,7 @@ pub async fn create(tx: &PlatformTx, new: NewTenant) -> Result<tenant::Model> {
         time_zone: new.time_zone,
         region_code: new.region_code,
         allow_overlapping_customer_appointments: new.allow_overlapping_customer_appointments,
+        caller_disclosure: new.caller_disclosure.as_str().to_owned(),
         revision: 1,
         create_time: at,
         update_time: at,
@@ -96,6 +100,9 @@ pub async fn update(tx: &TenantTx, changes: TenantChanges, expected_etag: &str) 
     }
     if let Some(v) = changes.allow_overlapping_customer_appointments {
         next.allow_overlapping_customer_appointments = v;
+    }
+    if let Some(v) = changes.caller_disclosure {
+        next.caller_disclosure = v.as_str().to_owned();
     }
     next.revision += 1;
     next.update_time = now();

@@ -2,6 +2,8 @@
 //! call id whatever the order, holds released when a call ends, the inbound
 //! call answered with the caller's name.
 
+use askpro::proto::tenant::v1 as tn;
+
 use super::*;
 
 async fn retell_call_events_in_any_order_make_one_call_and_replays_change_nothing(server: &TestServer) {
@@ -132,6 +134,75 @@ async fn retell_call_inbound_is_answered_fast_with_the_callers_name(server: &Tes
     assert!(events.iter().all(|e| e.status == wh::InboundEventStatus::Processed as i32 && e.call_id.is_empty()));
 }
 
+async fn retell_call_inbound_discloses_what_the_tenant_allows(server: &TestServer) {
+    let salon = Salon::open(server, "Salon Discreet").await;
+    salon.give_staff_email("anna@salon.example").await;
+    let fx = &salon.fx;
+    let maria = customer(server, fx, CALLER, "Maria Muster").await;
+    let day = BookingDay::berlin();
+    salon
+        .create(ap::CreateAppointmentRequest {
+            customer: Some(ap::create_appointment_request::Customer::CustomerId(maria.id.clone())),
+            ..salon.explicit(salon.service(), salon.staff(), day.at(10, 0), "")
+        })
+        .await;
+    let retell = endpoint(server, fx, wh::InboundProvider::Retell, RETELL_KEY).await;
+    let set = |disclosure: tn::CallerDisclosure| {
+        let mut tenants = server.tenants();
+        let request = tn::UpdateTenantRequest {
+            tenant: Some(tn::Tenant { id: fx.id.clone(), caller_disclosure: disclosure as i32, ..Default::default() }),
+            update_mask: common::mask(&["caller_disclosure"]),
+        };
+        let admin = fx.admin.clone();
+        async move { tenants.update_tenant(authed(request, &admin)).await }
+    };
+    let mut n = 0;
+    let mut answer = || {
+        n += 1;
+        // A distinct body each time: a repeated one would be the same inbox event.
+        let body = bytes(&json!({
+            "event": "call_inbound",
+            "call_inbound": {"agent_id": format!("agent_{n}"), "from_number": CALLER, "to_number": BRANCH_NUMBER}
+        }));
+        let path = retell.path.clone();
+        async move {
+            let response = post(server, &path, &retell_headers(RETELL_KEY, &body), &body).await;
+            assert_eq!(response.status, 200);
+            let answer: Value = serde_json::from_slice(&response.body).expect("JSON answer");
+            answer["call_inbound"]["dynamic_variables"].clone()
+        }
+    };
+
+    let full = answer().await;
+    assert_eq!(full["caller_disclosure"], "full");
+    assert_eq!(full["customer_name"], "Maria Muster");
+
+    let updated = set(tn::CallerDisclosure::FirstNameAndDay).await.expect("update").into_inner();
+    assert_eq!(updated.tenant.unwrap().caller_disclosure, tn::CallerDisclosure::FirstNameAndDay as i32);
+    let partial = answer().await;
+    assert_eq!(partial["caller_disclosure"], "first_name_and_day");
+    assert_eq!(partial["customer_name"], "Maria");
+    let weekday = day.date.strftime("%A").to_string();
+    assert_eq!(partial["next_appointment_day"], weekday.as_str());
+    for hidden in ["customer_id", "next_appointment", "upcoming_appointments", "upcoming_appointment_count"] {
+        assert!(partial.get(hidden).is_none(), "{hidden} is not disclosed: {partial}");
+    }
+    let text = partial.to_string();
+    assert!(!text.contains("Muster") && !text.contains("Haircut") && !text.contains("Anna"), "{text}");
+
+    set(tn::CallerDisclosure::None).await.expect("update");
+    let nothing = answer().await;
+    assert_eq!(nothing["caller_disclosure"], "none");
+    assert!(nothing.get("customer_known").is_none() && nothing.get("customer_name").is_none(), "{nothing}");
+    assert!(nothing.get("branch_name").is_some());
+
+    expect_code_of(set(tn::CallerDisclosure::Unspecified).await, tonic::Code::InvalidArgument);
+}
+
+fn expect_code_of<T: std::fmt::Debug>(result: Result<tonic::Response<T>, tonic::Status>, code: tonic::Code) {
+    assert_eq!(result.expect_err("refused").code(), code);
+}
+
 async fn standard_webhooks_call_events_are_recorded_and_other_types_ignored(server: &TestServer) {
     let fx = server.tenant("Salon Standard").await;
     let caller = customer(server, &fx, CALLER, "Maria Muster").await;
@@ -190,6 +261,7 @@ on_both_databases!(
     fifty_copies_at_once_make_one_call_and_one_outbound_event,
     retell_call_events_in_any_order_make_one_call_and_replays_change_nothing,
     retell_call_ended_releases_the_calls_holds,
+    retell_call_inbound_discloses_what_the_tenant_allows,
     retell_call_inbound_is_answered_fast_with_the_callers_name,
     standard_webhooks_call_events_are_recorded_and_other_types_ignored,
 );

@@ -247,7 +247,10 @@ async fn process(
         // Retell's inbound-call webhook wants its answer on every delivery,
         // a retried one included; it is a read, so it is computed first.
         let inbound_answer = match parsed {
-            Ok(Parsed::Retell(RetellEvent::Inbound(call))) => Some(retell::answer_inbound(&tx, call, at).await?),
+            Ok(Parsed::Retell(RetellEvent::Inbound(call))) => {
+                let disclosure = state.store.tenant_config(tenant).await?.caller_disclosure;
+                Some(retell::answer_inbound(&tx, call, at, disclosure).await?)
+            }
             _ => None,
         };
         let body = inbound_answer.as_ref().map(|(body, _)| body.clone());

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::Outcome;
+use crate::domain::disclosure::{CallerDisclosure, first_name};
 use crate::domain::ids::{BranchId, ServiceId, StaffId};
 use crate::domain::webhook::InboundProvider;
 use crate::error::Result;
@@ -47,28 +48,51 @@ pub(super) async fn apply(tx: &TenantTx, event: &RetellEvent, at: DateTime<Utc>)
 }
 
 /// Retell's inbound-call webhook response: `{"call_inbound":
-/// {"dynamic_variables": {...}}}`, every value a string. A known caller gets
-/// customer_known "true", customer_name, customer_id, and
+/// {"dynamic_variables": {...}}}`, every value a string, always with
+/// caller_disclosure (the tenant's setting) and branch_name. With FULL, a
+/// known caller gets customer_known "true", customer_name, customer_id, and
 /// upcoming_appointments ("<local start> <service> with <staff>", "; "
 /// separated, in the appointment's branch time zone) with next_appointment;
-/// an unknown one customer_known "false". Returns the customer too.
+/// an unknown one customer_known "false". With FIRST_NAME_AND_DAY a known
+/// caller gets customer_known, customer_name (the first name only) and
+/// next_appointment_day (the weekday, e.g. "Tuesday"); with NONE nothing about
+/// the caller. Returns the customer too.
 pub(super) async fn answer_inbound(
     tx: &TenantTx,
     call: &RetellInboundCall,
     at: DateTime<Utc>,
+    disclosure: CallerDisclosure,
 ) -> Result<(Value, Option<Uuid>)> {
     let parties = calls::parties(tx, Some(&call.from_number), Some(&call.to_number)).await?;
     let mut variables = Map::new();
     let put = |variables: &mut Map<String, Value>, key: &str, value: String| {
         variables.insert(key.to_owned(), Value::String(value));
     };
+    put(&mut variables, "caller_disclosure", disclosure.as_str().into());
     if let Some(branch) = &parties.branch {
         put(&mut variables, "branch_name", branch.display_name.clone());
     }
+    let answer = |variables: Map<String, Value>| json!({ "call_inbound": { "dynamic_variables": variables } });
+    if disclosure == CallerDisclosure::Nothing {
+        return Ok((answer(variables), parties.customer.map(|c| c.id)));
+    }
     let Some(customer) = parties.customer else {
         put(&mut variables, "customer_known", "false".into());
-        return Ok((json!({ "call_inbound": { "dynamic_variables": variables } }), None));
+        return Ok((answer(variables), None));
     };
+    if disclosure == CallerDisclosure::FirstNameAndDay {
+        put(&mut variables, "customer_known", "true".into());
+        put(&mut variables, "customer_name", first_name(&customer.display_name).to_owned());
+        let next = customers::upcoming_appointments(tx, customer.id, at, 1).await?;
+        if let Some(appointment) = next.first() {
+            let zone = time_zone(&branches::get_row(tx, BranchId(appointment.branch_id)).await?)?;
+            let day = jiff::Timestamp::from_second(appointment.start_time.timestamp())
+                .map(|t| zone.to_datetime(t).strftime("%A").to_string())
+                .unwrap_or_default();
+            put(&mut variables, "next_appointment_day", day);
+        }
+        return Ok((answer(variables), Some(customer.id)));
+    }
     put(&mut variables, "customer_known", "true".into());
     put(&mut variables, "customer_id", customer.id.to_string());
     put(&mut variables, "customer_name", customer.display_name.clone());

@@ -23,12 +23,20 @@ pub async fn create(state: &AppState, request: Request<pb::CreateTenantRequest>)
     let display_name = v.take("tenant.display_name", DisplayName::parse(&input.display_name));
     let time_zone = v.take("tenant.time_zone", TimeZoneName::parse(&input.time_zone));
     let region_code = v.take("tenant.region_code", RegionCode::parse(&input.region_code));
+    let caller_disclosure = match input.caller_disclosure {
+        0 => Some(Default::default()),
+        value => convert::caller_disclosure_from(value),
+    };
+    if caller_disclosure.is_none() {
+        v.add("tenant.caller_disclosure", "must be FULL, FIRST_NAME_AND_DAY or NONE");
+    }
     v.finish()?;
     let new = || NewTenant {
         display_name: display_name.clone().map(DisplayName::into_inner).unwrap_or_default(),
         time_zone: time_zone.clone().map(TimeZoneName::into_inner).unwrap_or_default(),
         region_code: region_code.clone().map(RegionCode::into_inner).unwrap_or_default(),
         allow_overlapping_customer_appointments: input.allow_overlapping_customer_appointments,
+        caller_disclosure: caller_disclosure.unwrap_or_default(),
     };
     let fingerprint = fingerprint(&pb::CreateTenantRequest { request_id: String::new(), ..req.clone() });
     state
@@ -79,7 +87,7 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateTenantRequest>)
     })?;
     let mask = UpdateMask::parse(
         request.get_ref().update_mask.as_ref(),
-        &["display_name", "time_zone", "region_code", "allow_overlapping_customer_appointments"],
+        &["display_name", "time_zone", "region_code", "allow_overlapping_customer_appointments", "caller_disclosure"],
     )?;
     let mut v = Violations::new();
     let mut changes = TenantChanges::default();
@@ -98,6 +106,12 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateTenantRequest>)
     if mask.has("allow_overlapping_customer_appointments") {
         changes.allow_overlapping_customer_appointments = Some(input.allow_overlapping_customer_appointments);
     }
+    if mask.has("caller_disclosure") {
+        changes.caller_disclosure = convert::caller_disclosure_from(input.caller_disclosure);
+        if changes.caller_disclosure.is_none() {
+            v.add("tenant.caller_disclosure", "must be FULL, FIRST_NAME_AND_DAY or NONE");
+        }
+    }
     v.finish()?;
     let row = state
         .store
@@ -107,6 +121,7 @@ pub async fn update(state: &AppState, request: Request<pb::UpdateTenantRequest>)
                 time_zone: changes.time_zone.clone(),
                 region_code: changes.region_code.clone(),
                 allow_overlapping_customer_appointments: changes.allow_overlapping_customer_appointments,
+                caller_disclosure: changes.caller_disclosure,
             };
             tenants::update(tx, changes, &input.etag).await
         })

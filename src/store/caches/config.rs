@@ -28,6 +28,8 @@ pub struct TenantConfig {
     /// Whether one customer may have appointments at the same time (with
     /// different staff members); refused by default.
     pub allow_overlapping_customer_appointments: bool,
+    /// How much the inbound-call answer tells about a caller known by number.
+    pub caller_disclosure: crate::domain::disclosure::CallerDisclosure,
     /// Who gets the tenant's webhook events (see `subscriptions::wanting`).
     pub subscriptions: ActiveSubscriptions,
     /// Staff whose appointments sync to Cal.com, by staff id.
@@ -111,6 +113,7 @@ pub(crate) async fn load(tx: &TenantTx) -> Result<TenantConfig> {
         region_code: tenant_row.region_code,
         time_zone: tenant_row.time_zone,
         allow_overlapping_customer_appointments: tenant_row.allow_overlapping_customer_appointments,
+        caller_disclosure: crate::domain::disclosure::CallerDisclosure::from_stored(&tenant_row.caller_disclosure),
         subscriptions,
         calcom_links: calcom_links.into_iter().map(|l| (l.staff_id, l)).collect(),
     };

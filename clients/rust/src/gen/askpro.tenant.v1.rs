@@ -34,6 +34,11 @@ pub struct Tenant {
     /// FAILED_PRECONDITION with reason CUSTOMER_DOUBLE_BOOKED.
     #[prost(bool, tag = "8")]
     pub allow_overlapping_customer_appointments: bool,
+    /// How much the answer to an inbound call (Retell's call_inbound webhook)
+    /// tells the voice agent about a caller known only by caller ID, which can
+    /// be spoofed. Unset on create means FULL.
+    #[prost(enumeration = "CallerDisclosure", tag = "9")]
+    pub caller_disclosure: i32,
 }
 /// A location of the tenant, with its own time zone and inbound phone numbers.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -174,6 +179,45 @@ pub struct ApiKey {
     /// once a minute per server, so it may lag by a minute.
     #[prost(message, optional, tag = "8")]
     pub last_use_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+/// What the inbound-call answer discloses about a caller known only by number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum CallerDisclosure {
+    /// Not set: FULL on create; refused in an update.
+    Unspecified = 0,
+    /// Name, customer id, and each upcoming appointment with time, service and
+    /// staff member.
+    Full = 1,
+    /// The first name and the weekday of the next appointment ("Tuesday"),
+    /// nothing more: enough to greet, not enough to learn anything.
+    FirstNameAndDay = 2,
+    /// Nothing about the caller (only the branch).
+    None = 3,
+}
+impl CallerDisclosure {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "CALLER_DISCLOSURE_UNSPECIFIED",
+            Self::Full => "CALLER_DISCLOSURE_FULL",
+            Self::FirstNameAndDay => "CALLER_DISCLOSURE_FIRST_NAME_AND_DAY",
+            Self::None => "CALLER_DISCLOSURE_NONE",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "CALLER_DISCLOSURE_UNSPECIFIED" => Some(Self::Unspecified),
+            "CALLER_DISCLOSURE_FULL" => Some(Self::Full),
+            "CALLER_DISCLOSURE_FIRST_NAME_AND_DAY" => Some(Self::FirstNameAndDay),
+            "CALLER_DISCLOSURE_NONE" => Some(Self::None),
+            _ => None,
+        }
+    }
 }
 /// What an API key may do. Each scope includes the ones below it, except that
 /// PLATFORM_ADMIN keys belong to no tenant.

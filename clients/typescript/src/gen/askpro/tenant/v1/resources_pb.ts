@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file askpro/tenant/v1/resources.proto.
  */
 export const file_askpro_tenant_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("CiBhc2twcm8vdGVuYW50L3YxL3Jlc291cmNlcy5wcm90bxIQYXNrcHJvLnRlbmFudC52MSLzAQoGVGVuYW50EgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIRCgl0aW1lX3pvbmUYAyABKAkSEwoLcmVnaW9uX2NvZGUYBCABKAkSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAcgASgJEi8KJ2FsbG93X292ZXJsYXBwaW5nX2N1c3RvbWVyX2FwcG9pbnRtZW50cxgIIAEoCCLqAQoGQnJhbmNoEgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIRCgl0aW1lX3pvbmUYAyABKAkSEwoLcmVnaW9uX2NvZGUYBCABKAkSFQoNcGhvbmVfbnVtYmVycxgFIAMoCRIPCgdhZGRyZXNzGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgJIAEoCSLQAQoFU3RhZmYSCgoCaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRINCgVlbWFpbBgEIAEoCRITCgtzZXJ2aWNlX2lkcxgFIAMoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYCCABKAki1QMKB1NlcnZpY2USCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEisKCGR1cmF0aW9uGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjAKDWJ1ZmZlcl9iZWZvcmUYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMYnVmZmVyX2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjEKDm1pbmltdW1fbm90aWNlGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjIKD2Jvb2tpbmdfaG9yaXpvbhgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIsCglzbG90X3N0ZXAYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAwgASgJIrICCgZBcGlLZXkSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEiwKBXNjb3BlGAMgASgOMh0uYXNrcHJvLnRlbmFudC52MS5BcGlLZXlTY29wZRISCgprZXlfcHJlZml4GAQgASgJEi8KC2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWxhc3RfdXNlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKrwBCgtBcGlLZXlTY29wZRIdChlBUElfS0VZX1NDT1BFX1VOU1BFQ0lGSUVEEAASIAocQVBJX0tFWV9TQ09QRV9QTEFURk9STV9BRE1JThABEh4KGkFQSV9LRVlfU0NPUEVfVEVOQU5UX0FETUlOEAISFwoTQVBJX0tFWV9TQ09QRV9BR0VOVBADEhsKF0FQSV9LRVlfU0NPUEVfUkVBRF9PTkxZEAQSFgoSQVBJX0tFWV9TQ09QRV9DQUxMEAViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiBhc2twcm8vdGVuYW50L3YxL3Jlc291cmNlcy5wcm90bxIQYXNrcHJvLnRlbmFudC52MSKyAgoGVGVuYW50EgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIRCgl0aW1lX3pvbmUYAyABKAkSEwoLcmVnaW9uX2NvZGUYBCABKAkSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAcgASgJEi8KJ2FsbG93X292ZXJsYXBwaW5nX2N1c3RvbWVyX2FwcG9pbnRtZW50cxgIIAEoCBI9ChFjYWxsZXJfZGlzY2xvc3VyZRgJIAEoDjIiLmFza3Byby50ZW5hbnQudjEuQ2FsbGVyRGlzY2xvc3VyZSLqAQoGQnJhbmNoEgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIRCgl0aW1lX3pvbmUYAyABKAkSEwoLcmVnaW9uX2NvZGUYBCABKAkSFQoNcGhvbmVfbnVtYmVycxgFIAMoCRIPCgdhZGRyZXNzGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgJIAEoCSLQAQoFU3RhZmYSCgoCaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRINCgVlbWFpbBgEIAEoCRITCgtzZXJ2aWNlX2lkcxgFIAMoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYCCABKAki1QMKB1NlcnZpY2USCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEisKCGR1cmF0aW9uGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjAKDWJ1ZmZlcl9iZWZvcmUYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMYnVmZmVyX2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjEKDm1pbmltdW1fbm90aWNlGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjIKD2Jvb2tpbmdfaG9yaXpvbhgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIsCglzbG90X3N0ZXAYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAwgASgJIrICCgZBcGlLZXkSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEiwKBXNjb3BlGAMgASgOMh0uYXNrcHJvLnRlbmFudC52MS5BcGlLZXlTY29wZRISCgprZXlfcHJlZml4GAQgASgJEi8KC2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWxhc3RfdXNlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKpcBChBDYWxsZXJEaXNjbG9zdXJlEiEKHUNBTExFUl9ESVNDTE9TVVJFX1VOU1BFQ0lGSUVEEAASGgoWQ0FMTEVSX0RJU0NMT1NVUkVfRlVMTBABEigKJENBTExFUl9ESVNDTE9TVVJFX0ZJUlNUX05BTUVfQU5EX0RBWRACEhoKFkNBTExFUl9ESVNDTE9TVVJFX05PTkUQAyq8AQoLQXBpS2V5U2NvcGUSHQoZQVBJX0tFWV9TQ09QRV9VTlNQRUNJRklFRBAAEiAKHEFQSV9LRVlfU0NPUEVfUExBVEZPUk1fQURNSU4QARIeChpBUElfS0VZX1NDT1BFX1RFTkFOVF9BRE1JThACEhcKE0FQSV9LRVlfU0NPUEVfQUdFTlQQAxIbChdBUElfS0VZX1NDT1BFX1JFQURfT05MWRAEEhYKEkFQSV9LRVlfU0NPUEVfQ0FMTBAFYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A company using AskPro (a hair salon, a medical practice, a workshop). Every
@@ -86,6 +86,15 @@ export type Tenant = Message<"askpro.tenant.v1.Tenant"> & {
    * @generated from field: bool allow_overlapping_customer_appointments = 8;
    */
   allowOverlappingCustomerAppointments: boolean;
+
+  /**
+   * How much the answer to an inbound call (Retell's call_inbound webhook)
+   * tells the voice agent about a caller known only by caller ID, which can
+   * be spoofed. Unset on create means FULL.
+   *
+   * @generated from field: askpro.tenant.v1.CallerDisclosure caller_disclosure = 9;
+   */
+  callerDisclosure: CallerDisclosure;
 };
 
 /**
@@ -424,6 +433,49 @@ export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
   messageDesc(file_askpro_tenant_v1_resources, 4);
 
 /**
+ * What the inbound-call answer discloses about a caller known only by number.
+ *
+ * @generated from enum askpro.tenant.v1.CallerDisclosure
+ */
+export enum CallerDisclosure {
+  /**
+   * Not set: FULL on create; refused in an update.
+   *
+   * @generated from enum value: CALLER_DISCLOSURE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Name, customer id, and each upcoming appointment with time, service and
+   * staff member.
+   *
+   * @generated from enum value: CALLER_DISCLOSURE_FULL = 1;
+   */
+  FULL = 1,
+
+  /**
+   * The first name and the weekday of the next appointment ("Tuesday"),
+   * nothing more: enough to greet, not enough to learn anything.
+   *
+   * @generated from enum value: CALLER_DISCLOSURE_FIRST_NAME_AND_DAY = 2;
+   */
+  FIRST_NAME_AND_DAY = 2,
+
+  /**
+   * Nothing about the caller (only the branch).
+   *
+   * @generated from enum value: CALLER_DISCLOSURE_NONE = 3;
+   */
+  NONE = 3,
+}
+
+/**
+ * Describes the enum askpro.tenant.v1.CallerDisclosure.
+ */
+export const CallerDisclosureSchema: GenEnum<CallerDisclosure> = /*@__PURE__*/
+  enumDesc(file_askpro_tenant_v1_resources, 0);
+
+/**
  * What an API key may do. Each scope includes the ones below it, except that
  * PLATFORM_ADMIN keys belong to no tenant.
  *
@@ -485,5 +537,5 @@ export enum ApiKeyScope {
  * Describes the enum askpro.tenant.v1.ApiKeyScope.
  */
 export const ApiKeyScopeSchema: GenEnum<ApiKeyScope> = /*@__PURE__*/
-  enumDesc(file_askpro_tenant_v1_resources, 0);
+  enumDesc(file_askpro_tenant_v1_resources, 1);
 

@@ -11,6 +11,13 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CallerDisclosure(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALLER_DISCLOSURE_UNSPECIFIED: _ClassVar[CallerDisclosure]
+    CALLER_DISCLOSURE_FULL: _ClassVar[CallerDisclosure]
+    CALLER_DISCLOSURE_FIRST_NAME_AND_DAY: _ClassVar[CallerDisclosure]
+    CALLER_DISCLOSURE_NONE: _ClassVar[CallerDisclosure]
+
 class ApiKeyScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     API_KEY_SCOPE_UNSPECIFIED: _ClassVar[ApiKeyScope]
@@ -19,6 +26,10 @@ class ApiKeyScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     API_KEY_SCOPE_AGENT: _ClassVar[ApiKeyScope]
     API_KEY_SCOPE_READ_ONLY: _ClassVar[ApiKeyScope]
     API_KEY_SCOPE_CALL: _ClassVar[ApiKeyScope]
+CALLER_DISCLOSURE_UNSPECIFIED: CallerDisclosure
+CALLER_DISCLOSURE_FULL: CallerDisclosure
+CALLER_DISCLOSURE_FIRST_NAME_AND_DAY: CallerDisclosure
+CALLER_DISCLOSURE_NONE: CallerDisclosure
 API_KEY_SCOPE_UNSPECIFIED: ApiKeyScope
 API_KEY_SCOPE_PLATFORM_ADMIN: ApiKeyScope
 API_KEY_SCOPE_TENANT_ADMIN: ApiKeyScope
@@ -27,7 +38,7 @@ API_KEY_SCOPE_READ_ONLY: ApiKeyScope
 API_KEY_SCOPE_CALL: ApiKeyScope
 
 class Tenant(_message.Message):
-    __slots__ = ("id", "display_name", "time_zone", "region_code", "create_time", "update_time", "etag", "allow_overlapping_customer_appointments")
+    __slots__ = ("id", "display_name", "time_zone", "region_code", "create_time", "update_time", "etag", "allow_overlapping_customer_appointments", "caller_disclosure")
     ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +47,7 @@ class Tenant(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     ALLOW_OVERLAPPING_CUSTOMER_APPOINTMENTS_FIELD_NUMBER: _ClassVar[int]
+    CALLER_DISCLOSURE_FIELD_NUMBER: _ClassVar[int]
     id: str
     display_name: str
     time_zone: str
@@ -44,7 +56,8 @@ class Tenant(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     etag: str
     allow_overlapping_customer_appointments: bool
-    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., time_zone: _Optional[str] = ..., region_code: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., allow_overlapping_customer_appointments: _Optional[bool] = ...) -> None: ...
+    caller_disclosure: CallerDisclosure
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., time_zone: _Optional[str] = ..., region_code: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., allow_overlapping_customer_appointments: _Optional[bool] = ..., caller_disclosure: _Optional[_Union[CallerDisclosure, str]] = ...) -> None: ...
 
 class Branch(_message.Message):
     __slots__ = ("id", "display_name", "time_zone", "region_code", "phone_numbers", "address", "create_time", "update_time", "etag")
