@@ -219,8 +219,8 @@ impl Default for Config {
             max_deadline_secs: 300,
             max_concurrent_calls: 1024,
             max_concurrent_calls_per_connection: 128,
-            max_concurrent_webhooks: 64,
-            unauthenticated_limit_per_address: Quota { per_second: 5, burst: 50 },
+            max_concurrent_webhooks: 512,
+            unauthenticated_limit_per_address: Quota { per_second: 10, burst: 200 },
             trusted_proxies: Vec::new(),
             max_message_bytes: 4 * 1024 * 1024,
             max_connection_age_secs: 600,
@@ -248,9 +248,9 @@ impl Default for Config {
             secrets_key_file: PathBuf::from("data/secrets.key"),
             idempotency_retention_hours: 72,
             hold_max_lifetime_secs: 3600,
-            hold_limit_per_hold_key: 5,
-            hold_limit_per_api_key: 200,
-            hold_limit_per_tenant: 500,
+            hold_limit_per_hold_key: 10,
+            hold_limit_per_api_key: 1000,
+            hold_limit_per_tenant: 2000,
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Failed attempts per client address: requests that prove nothing (an
-//! unknown or wrong API key, an unknown webhook token, a bad webhook
-//! signature) cost a database lookup or a body read each, so each client
-//! address may fail only so often (`unauthenticated_limit_per_address`, a
-//! GCRA quota). An address over it is refused before any lookup until its
+//! Failed attempts per client address: requests that prove nothing but cost
+//! a database lookup or a body read (an API key read and then refused, an
+//! unknown webhook token, a bad webhook signature), so each client address
+//! may fail only so often (`unauthenticated_limit_per_address`, a GCRA
+//! quota). Failures that cost nothing (no key, a malformed one, a made-up key
+//! already known to be unknown) do not count. An address over it is refused before any lookup until its
 //! quota refills; its calls with a key whose row is cached (verified
 //! without the database) still pass, so a busy client behind the same NAT
 //! keeps working while a key-guessing neighbour is held off.

@@ -82,11 +82,12 @@ impl ApiKeyCache {
         row
     }
 
-    /// The row from the database, unless the id is known to be unknown.
-    async fn load(&self, store: &Store, id: ApiKeyId) -> Result<Option<ApiKeyRow>> {
+    /// The row from the database, unless the id is known to be unknown (then
+    /// None without a lookup). The flag says whether the database was read.
+    async fn load(&self, store: &Store, id: ApiKeyId) -> Result<(Option<ApiKeyRow>, bool)> {
         if self.unknown.contains_key(&id) {
             metrics::counter!(crate::metrics::CACHE_HITS_TOTAL, "cache" => "api_key_unknown").increment(1);
-            return Ok(None);
+            return Ok((None, false));
         }
         metrics::counter!(crate::metrics::CACHE_MISSES_TOTAL, "cache" => "api_key").increment(1);
         let tx = store.platform_read().await?;
@@ -96,7 +97,7 @@ impl ApiKeyCache {
             Some(row) => self.rows.insert(id, row.clone()),
             None => self.unknown.insert(id, ()),
         }
-        Ok(row)
+        Ok((row, true))
     }
 }
 
@@ -111,7 +112,10 @@ pub struct Door<'a> {
 ///
 /// A key this process has not verified lately costs a database lookup: an
 /// address over its failed attempts (`FailedAttempts`) gets
-/// RESOURCE_EXHAUSTED instead of one.
+/// RESOURCE_EXHAUSTED instead of one, and a lookup that ends in a refusal
+/// counts as a failed attempt. A missing or malformed key, a made-up key
+/// already known to be unknown, or a wrong secret for a cached key cost
+/// nothing and do not count.
 pub async fn authenticate(
     store: &Store,
     keys: &ApiKeyCache,
@@ -127,19 +131,24 @@ pub async fn authenticate(
     };
     let presented = api_key::parse(raw).ok_or_else(invalid)?;
     let key_id = presented.id;
-    let row = match keys.cached(key_id) {
-        Some(row) => row,
+    let (row, looked_up) = match keys.cached(key_id) {
+        Some(row) => (Some(row), false),
         None => {
             door.attempts.admit(door.address)?;
-            keys.load(store, key_id).await?.ok_or_else(invalid)?
+            keys.load(store, key_id).await?
         }
     };
-    if !presented.matches(&row.secret_hash) || row.revoke_time.is_some() {
+    let usable = row.filter(|row| {
+        presented.matches(&row.secret_hash)
+            && row.revoke_time.is_none()
+            && row.expire_time.is_none_or(|at| at > chrono::Utc::now())
+    });
+    let Some(row) = usable else {
+        if looked_up {
+            door.attempts.record(door.address);
+        }
         return Err(invalid());
-    }
-    if row.expire_time.is_some_and(|at| at <= chrono::Utc::now()) {
-        return Err(invalid());
-    }
+    };
     let scope: Scope = row.scope.parse().map_err(|_| invalid())?;
     let call = match (scope, &row.call_phone, &row.call_id) {
         (Scope::Call, Some(phone), Some(call_id)) => {

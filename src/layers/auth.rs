@@ -59,12 +59,8 @@ impl Around for Authenticate {
                 response.extensions_mut().insert(caller);
                 Ok(response)
             }
-            Err(err) => {
-                if matches!(err, Error::Unauthenticated { .. }) {
-                    self.attempts.record(address);
-                }
-                Ok(tonic::Status::from(err).into_http())
-            }
+            // Failed attempts are counted where a lookup was spent (`authenticate`).
+            Err(err) => Ok(tonic::Status::from(err).into_http()),
         }
     }
 }

@@ -71,6 +71,21 @@ async fn an_address_that_fails_too_often_is_refused_before_any_lookup(server: &T
     assert!(appointments(server, &fx).await.is_empty());
 }
 
+/// Failures that cost no lookup (no key, a malformed one, the same made-up
+/// key again) never hold an address off: a client checking that every
+/// method needs a key keeps hearing UNAUTHENTICATED.
+async fn failures_that_cost_nothing_do_not_count(server: &TestServer) {
+    let guessed = askpro::domain::api_key::issue();
+    for key in ["", "not-a-key", guessed.full_key.expose_secret()].into_iter().cycle().take(15) {
+        let mut request = tonic::Request::new(ap::ListAppointmentsRequest::default());
+        if !key.is_empty() {
+            request.metadata_mut().insert("authorization", format!("Bearer {key}").parse().unwrap());
+        }
+        let status = common::expect_code(server.appointments().list_appointments(request).await, Code::Unauthenticated);
+        assert!(common::reason(&status).starts_with("API_KEY_"), "{status:?}");
+    }
+}
+
 async fn slow_webhook_posts_leave_the_api_its_permits(server: &TestServer) {
     let fx = server.tenant("Salon Flood").await;
     let calcom = endpoint(server, &fx, wh::InboundProvider::Calcom, CALCOM_SECRET).await;
@@ -126,6 +141,7 @@ on_both_databases_with!(
     tight_limits;
     unknown_tokens_are_answered_before_the_body_is_read,
     an_address_that_fails_too_often_is_refused_before_any_lookup,
+    failures_that_cost_nothing_do_not_count,
     slow_webhook_posts_leave_the_api_its_permits,
 );
 
