@@ -5,5 +5,5 @@
 pub mod payload;
 #[path = "../../src/webhooks/sign.rs"]
 pub mod sign;
-#[path = "../../src/webhooks/verify.rs"]
+#[path = "../../src/webhooks/verify/mod.rs"]
 pub mod verify;

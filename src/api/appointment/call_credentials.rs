@@ -9,7 +9,7 @@ use crate::convert::timestamp;
 use crate::domain::api_key;
 use crate::domain::ids::BranchId;
 use crate::domain::phone::PhoneNumber;
-use crate::domain::validate::{RegionCode, Violations};
+use crate::domain::validate::Violations;
 use crate::error::{Error, Result};
 use crate::operations::holds::validate_hold_key;
 use crate::proto::appointment::v1 as pb;
@@ -36,13 +36,7 @@ pub async fn create(
     };
     let branch = if req.branch_id.is_empty() { None } else { v.take_err(BranchId::parse("branch_id", &req.branch_id)) };
     v.finish()?;
-    // The called branch's region reads a national number; an unknown branch is NOT_FOUND.
-    let config = state.store.tenant_config(tenant).await?;
-    let region_code = match branch {
-        Some(id) => config.branch(id.0)?.region_code.clone(),
-        None => config.region_code.clone(),
-    };
-    let region = RegionCode::parse(&region_code).map_err(|e| Error::Internal(format!("stored region code: {e}")))?;
+    let region = super::customers::caller_region(&*state.store.tenant_config(tenant).await?, branch)?;
     if req.phone_number.trim().is_empty() {
         return Err(Error::invalid("phone_number", "is required"));
     }

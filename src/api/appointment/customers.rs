@@ -21,7 +21,7 @@ use crate::operations::{
 };
 use crate::proto::appointment::v1 as pb;
 use crate::store::customers::{self, CustomerChanges, CustomerQuery, NewCustomer};
-use crate::store::{caches, now, tenants};
+use crate::store::{TenantConfig, caches, now, tenants};
 
 const UPDATABLE: &[&str] = &["phone_number", "display_name", "email", "notes"];
 const MAX_NOTES: usize = 2000;
@@ -164,10 +164,7 @@ pub async fn find_by_phone(
     // The called branch's region reads the caller's national number; an
     // unknown branch (or another tenant's) is NOT_FOUND before any lookup.
     let config = state.store.tenant_config(tenant).await?;
-    let region = match branch_id {
-        Some(id) => stored_region(&config.branch(id.0)?.region_code)?,
-        None => stored_region(&config.region_code)?,
-    };
+    let region = caller_region(&config, branch_id)?;
     let number = PhoneNumber::parse(&req.phone_number, &region).map_err(|e| Error::invalid("phone_number", e))?;
     call_scope::ensure_phone(call.as_ref(), number.as_str(), "customer")?;
     let found = caches::customers::find_by_phone(
@@ -208,6 +205,15 @@ async fn request_region(
     }
     let row = state.store.read_with(tenant, async |tx| tenants::get(tx).await).await?;
     stored_region(&row.region_code).map(Some)
+}
+
+/// The region that reads a caller's national number: the called branch's,
+/// else the tenant's. An unknown branch (or another tenant's) is NOT_FOUND.
+pub(super) fn caller_region(config: &TenantConfig, branch: Option<BranchId>) -> Result<RegionCode> {
+    match branch {
+        Some(id) => stored_region(&config.branch(id.0)?.region_code),
+        None => stored_region(&config.region_code),
+    }
 }
 
 /// A region code read back from storage, where it was validated on the way in.
